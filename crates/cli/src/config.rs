@@ -1,0 +1,109 @@
+//! Settings: command-line flags and environment variables over an optional TOML file over
+//! defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Deserialize;
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// Database URL: `sqlite://path/to/file.db` or `postgres://user@host/db`
+    /// [default: sqlite file carefront.db under --data-dir]
+    #[arg(long, env = "CAREFRONT_DB")]
+    pub db: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "CAREFRONT_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Folder for the default SQLite database [default: ./carefront-data]
+    #[arg(long, env = "CAREFRONT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// TOML file with any of: db, listen, data_dir, public_url, max_body_bytes,
+    /// log_format, sqlite_readers, postgres_max_connections, search_max_count
+    #[arg(long, short = 'c', env = "CAREFRONT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Public base URL used in links and Location headers (behind a proxy)
+    #[arg(long, env = "CAREFRONT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Log format: `text` or `json` [default: text]
+    #[arg(long, env = "CAREFRONT_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// The settings file, every key optional.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    db: Option<String>,
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    max_body_bytes: Option<usize>,
+    log_format: Option<String>,
+    sqlite_readers: Option<u32>,
+    postgres_max_connections: Option<u32>,
+    search_max_count: Option<usize>,
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub db: String,
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+    pub max_body_bytes: usize,
+    pub json_logs: bool,
+    pub sqlite_readers: u32,
+    pub postgres_max_connections: u32,
+    pub search_max_count: usize,
+}
+
+impl Config {
+    pub fn resolve(args: &ServeArgs) -> Result<Config, String> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("carefront-data"));
+        let db = args
+            .db
+            .clone()
+            .or(file.db)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("carefront.db").display()));
+        let log_format = args
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".into());
+        let json_logs = match log_format.as_str() {
+            "json" => true,
+            "text" => false,
+            other => return Err(format!("log format '{other}' is not 'text' or 'json'")),
+        };
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+        Ok(Config {
+            db,
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            public_url: args.public_url.clone().or(file.public_url),
+            max_body_bytes: file.max_body_bytes.unwrap_or(16 * 1024 * 1024),
+            json_logs,
+            sqlite_readers: file.sqlite_readers.unwrap_or(cores * 2),
+            postgres_max_connections: file.postgres_max_connections.unwrap_or(cores * 8),
+            search_max_count: file.search_max_count.unwrap_or(1000),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))
+}

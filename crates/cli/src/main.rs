@@ -1,0 +1,54 @@
+//! The `carefront` command: serve the platform, or benchmark it.
+
+mod bench;
+mod config;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// Carefront: internet-first medical care on FHIR R4.
+#[derive(Parser)]
+#[command(name = "carefront", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (FHIR API under /fhir, /healthz, /readyz, /metrics).
+    Serve(config::ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(config::ServeArgs),
+    /// Measure throughput and latency against a server started for the purpose.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("carefront: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Migrate(args) => serve::migrate(args).await,
+            Command::Bench(cmd) => bench::run(cmd).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("carefront: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

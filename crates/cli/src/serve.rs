@@ -1,0 +1,117 @@
+//! `carefront serve`: open the store, then serve HTTP until SIGTERM or Ctrl-C.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use carefront_http::{AppState, HttpConfig};
+use carefront_store::repository::{Repository, SearchLimits};
+use carefront_store::Store;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, ServeArgs};
+
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    let started = Instant::now();
+    let config = Config::resolve(&args)?;
+    init_logging(config.json_logs);
+    let store = open_store(&config).await?;
+    // Load the R4 definitions now rather than on the first request.
+    carefront_fhir::search::preload();
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let state = app_state(store, &config);
+    tracing::info!(
+        %addr,
+        store = state.repo.store().backend(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "Carefront is listening"
+    );
+    // A line for people and for scripts that start the server on port 0.
+    println!("Carefront listening on http://{addr}");
+    carefront_http::serve(listener, state, shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("Carefront stopped");
+    Ok(())
+}
+
+pub async fn migrate(args: ServeArgs) -> Result<(), String> {
+    let config = Config::resolve(&args)?;
+    init_logging(config.json_logs);
+    let store = open_store(&config).await?;
+    println!("migrations applied ({} store)", store.backend());
+    Ok(())
+}
+
+pub fn app_state(store: Arc<dyn Store>, config: &Config) -> AppState {
+    let limits = SearchLimits {
+        default_count: 20,
+        max_count: config.search_max_count,
+    };
+    AppState::new(
+        Repository::new(store, limits),
+        HttpConfig {
+            max_body_bytes: config.max_body_bytes,
+            public_url: config.public_url.clone(),
+            ..HttpConfig::default()
+        },
+    )
+}
+
+/// Open the store named by `config.db` and bring its schema up to date.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
+    let db = config.db.as_str();
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        let store =
+            carefront_store_postgres::PostgresStore::connect(db, config.postgres_max_connections)
+                .await
+                .map_err(|e| format!("cannot open the PostgreSQL store: {e}"))?;
+        Ok(Arc::new(store))
+    } else if db.starts_with("sqlite:") {
+        let store = carefront_store_sqlite::SqliteStore::open_url(db, config.sqlite_readers)
+            .await
+            .map_err(|e| format!("cannot open the SQLite store {db}: {e}"))?;
+        Ok(Arc::new(store))
+    } else {
+        Err(format!(
+            "database URL '{db}' is neither sqlite://... nor postgres://..."
+        ))
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,5 @@
+//! HTTP API tests against a real server on 127.0.0.1:0, each on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod crud;

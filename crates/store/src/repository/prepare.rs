@@ -1,0 +1,180 @@
+//! Turning a client's resource into a new stored version: checks, id and meta stamping,
+//! validation, search index.
+
+use carefront_fhir::{search, validate, Issue, IssueCode};
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::RepoError;
+use crate::{NewVersion, StoredResource, WriteMethod};
+
+/// Microseconds since the Unix epoch, now.
+pub fn now_micros() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000) as i64
+}
+
+/// A FHIR instant (`2026-11-23T19:42:42.123456Z`) for microseconds since the epoch.
+pub fn format_instant(micros: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(micros as i128 * 1000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+pub fn body_id(resource: &Value) -> Option<&str> {
+    resource.get("id").and_then(Value::as_str)
+}
+
+/// An update's body must carry the id of its URL (FHIR: 400 otherwise).
+pub fn check_body_id(resource: &Value, expected: Option<&str>) -> Result<(), RepoError> {
+    match (body_id(resource), expected) {
+        (Some(a), Some(b)) if a == b => Ok(()),
+        (None, Some(b)) => Err(RepoError::BadRequest(
+            Issue::error(
+                IssueCode::Invalid,
+                format!("the resource has no id; an update must carry the id of its URL ('{b}')"),
+            )
+            .at("id"),
+        )),
+        (Some(a), Some(b)) => Err(RepoError::BadRequest(
+            Issue::error(
+                IssueCode::Invalid,
+                format!("the resource id '{a}' does not match the id '{b}' in the URL"),
+            )
+            .at("id"),
+        )),
+        (_, None) => Ok(()),
+    }
+}
+
+/// Check, stamp and index `resource` as the version after `current` (or the first one).
+pub fn new_version(
+    resource_type: &str,
+    id: &str,
+    resource: Value,
+    current: Option<&StoredResource>,
+    method: WriteMethod,
+) -> Result<NewVersion, RepoError> {
+    let Value::Object(mut body) = resource else {
+        return Err(RepoError::BadRequest(Issue::error(
+            IssueCode::Structure,
+            "the body must be a JSON object holding a FHIR resource",
+        )));
+    };
+    match body.get("resourceType").and_then(Value::as_str) {
+        Some(t) if t == resource_type => {}
+        Some(t) => {
+            return Err(RepoError::BadRequest(
+                Issue::error(
+                    IssueCode::Invalid,
+                    format!("the body holds a {t}, but the URL is for {resource_type}"),
+                )
+                .at("resourceType"),
+            ))
+        }
+        None => {
+            return Err(RepoError::BadRequest(
+                Issue::error(IssueCode::Required, "the resource has no resourceType")
+                    .at("resourceType"),
+            ))
+        }
+    }
+    if !valid_id(id) {
+        return Err(RepoError::BadRequest(Issue::error(
+            IssueCode::Value,
+            format!("'{id}' is not a valid FHIR id (1-64 of A-Z, a-z, 0-9, '-' and '.')"),
+        )));
+    }
+    body.insert("id".into(), Value::String(id.to_owned()));
+    let version = current.map_or(1, |c| c.version + 1);
+    let last_updated = now_micros().max(current.map_or(0, |c| c.last_updated + 1));
+    stamp_meta(&mut body, version, last_updated);
+    let resource = Value::Object(body);
+    validate::validate(&resource).map_err(RepoError::Invalid)?;
+    let index = search::extract(&resource);
+    let content = serde_json::to_vec(&resource)
+        .map_err(|e| RepoError::BadRequest(Issue::error(IssueCode::Structure, e.to_string())))?;
+    Ok(NewVersion {
+        resource_type: resource_type.to_owned(),
+        id: id.to_owned(),
+        replaces: current.map(|c| c.version),
+        version,
+        last_updated,
+        deleted: false,
+        method,
+        content,
+        index,
+    })
+}
+
+/// The deletion marker that follows `current`.
+pub fn deletion(current: &StoredResource) -> NewVersion {
+    NewVersion {
+        resource_type: current.resource_type.clone(),
+        id: current.id.clone(),
+        replaces: Some(current.version),
+        version: current.version + 1,
+        last_updated: now_micros().max(current.last_updated + 1),
+        deleted: true,
+        method: WriteMethod::Delete,
+        content: Vec::new(),
+        index: Vec::new(),
+    }
+}
+
+fn stamp_meta(body: &mut Map<String, Value>, version: i64, last_updated: i64) {
+    let meta = body
+        .entry("meta")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !meta.is_object() {
+        *meta = Value::Object(Map::new());
+    }
+    let meta = meta.as_object_mut().expect("meta is an object");
+    meta.insert("versionId".into(), Value::String(version.to_string()));
+    meta.insert(
+        "lastUpdated".into(),
+        Value::String(format_instant(last_updated)),
+    );
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+pub fn parse_patch(patch: &Value) -> Result<json_patch::Patch, RepoError> {
+    serde_json::from_value(patch.clone()).map_err(|e| {
+        RepoError::BadRequest(Issue::error(
+            IssueCode::Invalid,
+            format!("the body is not a JSON Patch document (RFC 6902): {e}"),
+        ))
+    })
+}
+
+/// `current` with `patch` applied; the patch may not change the type or id.
+pub fn apply_patch(
+    current: &StoredResource,
+    patch: &json_patch::Patch,
+) -> Result<Value, RepoError> {
+    let mut doc: Value = serde_json::from_slice(&current.content)
+        .map_err(|e| RepoError::Store(crate::StoreError::Database(e.to_string())))?;
+    json_patch::patch(&mut doc, patch).map_err(|e| {
+        RepoError::Invalid(vec![Issue::error(
+            IssueCode::Invalid,
+            format!("the patch cannot be applied: {e}"),
+        )])
+    })?;
+    if doc.get("resourceType").and_then(Value::as_str) != Some(current.resource_type.as_str())
+        || body_id(&doc) != Some(current.id.as_str())
+    {
+        return Err(RepoError::Invalid(vec![Issue::error(
+            IssueCode::Invalid,
+            "a patch may not change the resourceType or the id",
+        )]));
+    }
+    Ok(doc)
+}
