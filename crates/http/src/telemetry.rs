@@ -8,6 +8,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -30,6 +31,7 @@ pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),
         ))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
@@ -81,4 +83,15 @@ fn method_label(m: &Method) -> &'static str {
         Method::HEAD => "HEAD",
         _ => "OTHER",
     }
+}
+
+/// A bug must not drop the connection: answer 500 with an OperationOutcome.
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    crate::ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        carefront_fhir::IssueCode::Exception,
+        "the server met an unexpected error",
+    )
+    .into_response()
 }
