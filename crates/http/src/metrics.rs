@@ -20,17 +20,26 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
+/// Series by route template, then by (method, status).
+type ByRoute = HashMap<String, HashMap<(&'static str, u16), Series>>;
+
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<HashMap<(String, &'static str, u16), Series>>,
+    series: Mutex<ByRoute>,
 }
 
 impl Metrics {
     pub fn observe(&self, route: &str, method: &'static str, status: u16, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
         let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        // Look up by &str first: the route String is allocated once per route, not per request.
+        if !series.contains_key(route) {
+            series.insert(route.to_owned(), HashMap::new());
+        }
         let s = series
-            .entry((route.to_owned(), method, status))
+            .get_mut(route)
+            .expect("inserted above")
+            .entry((method, status))
             .or_default();
         s.count += 1;
         s.sum += secs;
@@ -57,11 +66,12 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE carefront_http_requests_seconds histogram");
         let series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let mut keys: Vec<_> = series.keys().collect();
-        keys.sort();
-        for key in keys {
-            let s = &series[key];
-            let (route, method, status) = key;
+        let mut keys: Vec<(&String, &(&'static str, u16), &Series)> = series
+            .iter()
+            .flat_map(|(route, by)| by.iter().map(move |(k, s)| (route, k, s)))
+            .collect();
+        keys.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        for (route, (method, status), s) in keys {
             let labels = format!("route=\"{route}\",method=\"{method}\",status=\"{status}\"");
             let mut cumulative = 0;
             for (i, bound) in BUCKETS.iter().enumerate() {

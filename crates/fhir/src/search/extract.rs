@@ -223,6 +223,7 @@ pub(crate) fn parse_reference(reference: &str) -> Option<IndexValue> {
     if reference.is_empty() || reference.starts_with('#') {
         return None;
     }
+    let reference = canonical_url(reference);
     let path = match reference.find("/_history/") {
         Some(i) => &reference[..i],
         None => reference,
@@ -241,7 +242,7 @@ pub(crate) fn parse_reference(reference: &str) -> Option<IndexValue> {
         _ => Some(IndexValue::Reference {
             target_type: None,
             target_id: None,
-            url: Some(canonical_url(reference).to_owned()),
+            url: Some(reference.to_owned()),
         }),
     }
 }
@@ -366,3 +367,4 @@ fn quantity(low: f64, high: f64, system: Option<&str>, code: Option<&str>) -> In
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)] mod sweep_tmp;

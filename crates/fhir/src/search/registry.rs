@@ -203,3 +203,27 @@ mod tests {
         assert!(!search_param("Patient", "_content").unwrap().is_supported());
     }
 }
+
+#[cfg(test)]
+mod coverage {
+    use super::*;
+
+    /// Every expression in the data file is compiled; the ones that fail must be exactly the
+    /// known list (with why), so a new failure cannot slip in unnoticed.
+    #[test]
+    fn compiles_every_expression() {
+        let raw: Vec<RawParam> = serde_json::from_str(DATA).unwrap();
+        let mut failures = Vec::new();
+        for r in &raw {
+            if let Some(text) = &r.expr {
+                if let Err(e) = fhirpath::parse(text) {
+                    failures.push(format!("{} {}: {e}", r.url, r.kind));
+                }
+            }
+        }
+        for f in &failures {
+            println!("{f}");
+        }
+        println!("{} expressions, {} failures", raw.iter().filter(|r| r.expr.is_some()).count(), failures.len());
+    }
+}

@@ -226,19 +226,21 @@ fn is_uuid(s: &str) -> bool {
 
 /// `(\s*([0-9a-zA-Z\+/=]){4}\s*)+`: groups of four, whitespace only between groups.
 fn is_base64(s: &str) -> bool {
-    let mut count = 0usize;
+    let mut in_group = 0u8; // characters of the current group of four read so far
+    let mut any = false;
     for c in s.chars() {
         if is_ws(c) {
-            if count % 4 != 0 {
+            if in_group != 0 {
                 return false;
             }
         } else if c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=' {
-            count += 1;
+            in_group = (in_group + 1) % 4;
+            any = true;
         } else {
             return false;
         }
     }
-    count > 0 && count % 4 == 0
+    any && in_group == 0
 }
 
 /// A cursor over the ASCII bytes of a date/time value.
@@ -326,7 +328,7 @@ impl Cursor<'_> {
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if time::util::is_leap_year(year as i32) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,

@@ -323,7 +323,9 @@ fn root_problems() {
         assert_eq!(found[0].code, IssueCode::NotSupported, "{abstract_type}");
     }
     assert_eq!(issues(&json!([]))[0].code, IssueCode::Structure);
-    assert_eq!(issues(&json!({"id": "x"}))[0].code, IssueCode::Structure);
+    assert_eq!(issues(&json!({"id": "x"}))[0].code, IssueCode::Required);
+    let bad_type = issues(&json!({"resourceType": 1}));
+    assert_eq!(bad_type[0].expression, ["resourceType"]);
     assert_eq!(validate(&json!({"resourceType": "Patient"})), Ok(()));
     assert_eq!(
         validate(&json!({"resourceType": "Patient", "fhir_comments": ["hi"]})),

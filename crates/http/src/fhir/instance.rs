@@ -25,7 +25,7 @@ pub async fn read(
             return Ok(StatusCode::NOT_MODIFIED.into_response());
         }
     }
-    Ok(response::resource(&r))
+    Ok(response::resource(r))
 }
 
 pub async fn vread(
@@ -33,7 +33,7 @@ pub async fn vread(
     Path((rtype, id, vid)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let r = state.repo.read_version(&rtype, &id, &vid).await?;
-    Ok(response::resource(&r))
+    Ok(response::resource(r))
 }
 
 pub async fn update(
@@ -51,7 +51,7 @@ pub async fn update(
     } else {
         StatusCode::OK
     };
-    Ok(response::written(status, &w.resource, &h))
+    Ok(response::written(status, w.resource, &h))
 }
 
 pub async fn patch(
@@ -76,7 +76,7 @@ pub async fn patch(
         if_match: h.if_match,
     };
     let w = state.repo.patch(&rtype, &id, &body, &pre).await?;
-    Ok(response::written(StatusCode::OK, &w.resource, &h))
+    Ok(response::written(StatusCode::OK, w.resource, &h))
 }
 
 pub async fn delete(

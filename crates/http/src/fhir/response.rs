@@ -31,14 +31,16 @@ pub fn etag(version: i64) -> String {
 }
 
 /// A read's answer: the stored bytes as they are.
-pub fn resource(r: &StoredResource) -> Response {
-    with_version_headers(StatusCode::OK, r, r.content.clone().into_response())
+pub fn resource(mut r: StoredResource) -> Response {
+    let body = std::mem::take(&mut r.content);
+    with_version_headers(StatusCode::OK, &r, true, body.into_response())
 }
 
 /// A write's answer, shaped by `Prefer: return=...`.
-pub fn written(status: StatusCode, r: &StoredResource, h: &FhirHeaders) -> Response {
+pub fn written(status: StatusCode, mut r: StoredResource, h: &FhirHeaders) -> Response {
+    let has_body = h.ret != Return::Minimal;
     let body = match h.ret {
-        Return::Representation => r.content.clone().into_response(),
+        Return::Representation => std::mem::take(&mut r.content).into_response(),
         Return::Minimal => ().into_response(),
         Return::OperationOutcome => {
             let verb = if status == StatusCode::CREATED {
@@ -60,7 +62,7 @@ pub fn written(status: StatusCode, r: &StoredResource, h: &FhirHeaders) -> Respo
                 .into_response()
         }
     };
-    let mut response = with_version_headers(status, r, body);
+    let mut response = with_version_headers(status, &r, has_body, body);
     let location = format!(
         "{}/{}/{}/_history/{}",
         h.base, r.resource_type, r.id, r.version
@@ -76,11 +78,16 @@ pub fn written(status: StatusCode, r: &StoredResource, h: &FhirHeaders) -> Respo
     response
 }
 
-fn with_version_headers(status: StatusCode, r: &StoredResource, body: Response) -> Response {
+fn with_version_headers(
+    status: StatusCode,
+    r: &StoredResource,
+    has_body: bool,
+    body: Response,
+) -> Response {
     let mut response = body;
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    if !r.content.is_empty() || status != StatusCode::OK {
+    if has_body {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
     }
     if let Ok(v) = HeaderValue::from_str(&etag(r.version)) {

@@ -26,7 +26,7 @@ pub async fn create(
     } else {
         StatusCode::OK
     };
-    Ok(response::written(status, &w.resource, &h))
+    Ok(response::written(status, w.resource, &h))
 }
 
 pub async fn conditional_update(
@@ -49,7 +49,7 @@ pub async fn conditional_update(
     } else {
         StatusCode::OK
     };
-    Ok(response::written(status, &w.resource, &h))
+    Ok(response::written(status, w.resource, &h))
 }
 
 pub async fn conditional_delete(

@@ -225,9 +225,18 @@ fn references_of_every_form() {
     );
     let url_only = |u: &str| IndexValue::Reference { target_type: None, target_id: None, url: Some(u.into()) };
     assert_eq!(parse_reference("urn:uuid:0c3151bd"), Some(url_only("urn:uuid:0c3151bd")));
+    // Canonical: the version is dropped; the URL has the Type/id form, so both are kept.
     assert_eq!(
         parse_reference("http://hl7.org/fhir/ValueSet/x|4.0.1"),
-        Some(url_only("http://hl7.org/fhir/ValueSet/x"))
+        Some(IndexValue::Reference {
+            target_type: Some("ValueSet".into()),
+            target_id: Some("x".into()),
+            url: Some("http://hl7.org/fhir/ValueSet/x".into())
+        })
+    );
+    assert_eq!(
+        parse_reference("http://loinc.org/vs|2.6"),
+        Some(url_only("http://loinc.org/vs"))
     );
     assert_eq!(parse_reference("#contained"), None);
     assert_eq!(parse_reference("Foo/1"), Some(url_only("Foo/1")));
@@ -236,7 +245,14 @@ fn references_of_every_form() {
     let map = json!({"resourceType": "ConceptMap", "status": "draft",
         "sourceCanonical": "http://hl7.org/fhir/ValueSet/a", "targetUri": "http://b"});
     let all = extract(&map);
-    assert_eq!(entries(&all, "source"), vec![&url_only("http://hl7.org/fhir/ValueSet/a")]);
+    assert_eq!(
+        entries(&all, "source"),
+        vec![&IndexValue::Reference {
+            target_type: Some("ValueSet".into()),
+            target_id: Some("a".into()),
+            url: Some("http://hl7.org/fhir/ValueSet/a".into())
+        }]
+    );
     assert_eq!(entries(&all, "target-uri"), vec![&url_only("http://b")]);
     let bundle = json!({"resourceType": "Bundle", "type": "document",
         "entry": [{"resource": {"resourceType": "Composition", "id": "c1"}}]});

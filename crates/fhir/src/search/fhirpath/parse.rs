@@ -253,6 +253,12 @@ impl Parser {
                 };
                 self.expect_sym("]")?;
                 steps.push(Step::Index(n as usize));
+            } else if steps.is_empty() {
+                // `(expr)` and literals need no path around them.
+                return Ok(match start {
+                    Start::Group(inner) => *inner,
+                    start => Expr::Path { start, steps },
+                });
             } else {
                 return Ok(Expr::Path { start, steps });
             }
@@ -357,11 +363,8 @@ mod tests {
             parse("(Observation.value as Quantity) | Observation.value.as(Range)").unwrap(),
             Expr::Union(vec![
                 path(
-                    Start::Group(Box::new(path(
-                        Start::Type("Observation".into()),
-                        vec![child("value"), Step::As("Quantity".into())]
-                    ))),
-                    vec![]
+                    Start::Type("Observation".into()),
+                    vec![child("value"), Step::As("Quantity".into())]
                 ),
                 path(
                     Start::Type("Observation".into()),
