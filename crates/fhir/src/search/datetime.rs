@@ -27,7 +27,11 @@ pub fn date_range(s: &str) -> Option<(i64, i64)> {
         return None;
     }
     if b.len() == 7 {
-        let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+        let (ny, nm) = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
         return Some((day_micros(year, month, 1), day_micros(ny, nm, 1)));
     }
     expect(b, 7, b'-')?;
@@ -165,7 +169,10 @@ mod tests {
             Some((micros(2020, 2, 29, 0, 0, 0), micros(2020, 3, 1, 0, 0, 0)))
         );
         // 1,583,020,800 s is 2020-03-01T00:00:00Z.
-        assert_eq!(date_range("2020-03").unwrap().0, 1_583_020_800 * MICROS_PER_SECOND);
+        assert_eq!(
+            date_range("2020-03").unwrap().0,
+            1_583_020_800 * MICROS_PER_SECOND
+        );
         assert!(date_range("1960-05-01").unwrap().0 < 0);
     }
 
@@ -176,10 +183,22 @@ mod tests {
             date_range("2015-02-07T13:28:17.239+02:00"),
             Some((t + 239_000, t + 240_000))
         );
-        assert_eq!(date_range("2015-02-07T11:28:17Z"), Some((t, t + MICROS_PER_SECOND)));
-        assert_eq!(date_range("2015-02-07T11:28:17"), Some((t, t + MICROS_PER_SECOND)));
-        assert_eq!(date_range("2015-02-07T06:28:17-05:00"), Some((t, t + MICROS_PER_SECOND)));
-        assert_eq!(date_range("2015-02-07T13:28:17 02:00"), Some((t, t + MICROS_PER_SECOND)));
+        assert_eq!(
+            date_range("2015-02-07T11:28:17Z"),
+            Some((t, t + MICROS_PER_SECOND))
+        );
+        assert_eq!(
+            date_range("2015-02-07T11:28:17"),
+            Some((t, t + MICROS_PER_SECOND))
+        );
+        assert_eq!(
+            date_range("2015-02-07T06:28:17-05:00"),
+            Some((t, t + MICROS_PER_SECOND))
+        );
+        assert_eq!(
+            date_range("2015-02-07T13:28:17 02:00"),
+            Some((t, t + MICROS_PER_SECOND))
+        );
         assert_eq!(
             date_range("2015-02-07T11:28Z"),
             Some((t - 17 * MICROS_PER_SECOND, t + 43 * MICROS_PER_SECOND))
@@ -193,8 +212,19 @@ mod tests {
     #[test]
     fn rejects_malformed_dates() {
         for bad in [
-            "", "20", "2020-13", "2020-02-30", "2021-02-29", "2020-1", "2020-01-01T", "2020-01-01T25:00",
-            "2020-01-01T10:00:00+1", "2020-01-01T10:00:00.", "2020-01-01T10:00:00Zx", "abcd", "0000",
+            "",
+            "20",
+            "2020-13",
+            "2020-02-30",
+            "2021-02-29",
+            "2020-1",
+            "2020-01-01T",
+            "2020-01-01T25:00",
+            "2020-01-01T10:00:00+1",
+            "2020-01-01T10:00:00.",
+            "2020-01-01T10:00:00Zx",
+            "abcd",
+            "0000",
             "2020/01/01",
         ] {
             assert_eq!(date_range(bad), None, "{bad}");

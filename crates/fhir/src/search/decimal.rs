@@ -44,14 +44,17 @@ pub fn parse_decimal(s: &str) -> Option<Decimal> {
 }
 
 /// The range of a number read from JSON, whose written precision is no longer known: the
-/// shortest form that reads back as the same number stands in for it.
+/// shortest form that reads back as the same number stands in for it. A number that JSON
+/// wrote with a decimal point (`101.0`) has at least one decimal.
 pub fn from_json(n: &serde_json::Number) -> Option<Decimal> {
     if n.is_i64() || n.is_u64() {
         return n.as_f64().map(|v| with_precision(v, 0));
     }
     let v = n.as_f64()?;
     let text = v.to_string();
-    let decimals = text.find('.').map_or(0, |dot| (text.len() - dot - 1) as i32);
+    let decimals = text
+        .find('.')
+        .map_or(1, |dot| (text.len() - dot - 1) as i32);
     Some(with_precision(v, decimals))
 }
 
@@ -89,7 +92,7 @@ mod tests {
 
     #[test]
     fn json_numbers_match_the_same_text_searched() {
-        for text in ["6.3", "100", "0.005", "-12.25"] {
+        for text in ["6.3", "100", "0.005", "-12.25", "101.0"] {
             let json: serde_json::Value = serde_json::from_str(text).unwrap();
             let n = json.as_number().unwrap();
             assert_eq!(from_json(n), parse_decimal(text), "{text}");

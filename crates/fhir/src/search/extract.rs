@@ -138,7 +138,10 @@ fn string_values(item: Item, push: &mut dyn FnMut(IndexValue)) {
         for part in NAME_AND_ADDRESS_PARTS {
             match map.get(part) {
                 Some(Value::String(s)) => push_str(s),
-                Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).for_each(&mut push_str),
+                Some(Value::Array(list)) => list
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .for_each(&mut push_str),
                 _ => {}
             }
         }
@@ -287,7 +290,9 @@ fn period(map: &Map<String, Value>, push: &mut dyn FnMut(IndexValue)) {
 }
 
 fn number_of(value: Option<&Value>) -> Option<Decimal> {
-    value.and_then(Value::as_number).and_then(decimal::from_json)
+    value
+        .and_then(Value::as_number)
+        .and_then(decimal::from_json)
 }
 
 fn number_values(item: Item, push: &mut dyn FnMut(IndexValue)) {
@@ -367,4 +372,3 @@ fn quantity(low: f64, high: f64, system: Option<&str>, code: Option<&str>) -> In
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)] mod sweep_tmp;

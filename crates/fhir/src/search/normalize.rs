@@ -80,7 +80,10 @@ mod tests {
     #[test]
     fn lower_cases_folds_accents_and_collapses_spaces() {
         assert_eq!(normalize("Chalmers"), "chalmers");
-        assert_eq!(normalize("  Müller-Lüdenscheidt \t Straße "), "muller-ludenscheidt strasse");
+        assert_eq!(
+            normalize("  Müller-Lüdenscheidt \t Straße "),
+            "muller-ludenscheidt strasse"
+        );
         assert_eq!(normalize("ÉLODIE Œuvre"), "elodie oeuvre");
         // Decomposed e + combining acute accent.
         assert_eq!(normalize("Rene\u{301}e"), "renee");

@@ -81,6 +81,12 @@ async fn run(
         }
     }
     let page = state.repo.history(&q).await?;
+    if let HistoryScope::Instance(t, id) = &scope {
+        if page.total == 0 {
+            // An unknown resource has no history: 404 rather than an empty bundle.
+            return Err(carefront_store::repository::RepoError::not_found(t, id).into());
+        }
+    }
     let path = match &scope {
         HistoryScope::System => format!("{}/_history", h.base),
         HistoryScope::Type(t) => format!("{}/{t}/_history", h.base),

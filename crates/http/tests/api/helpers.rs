@@ -126,11 +126,73 @@ pub struct Answer {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
+    /// The body as received.
+    pub raw: Vec<u8>,
 }
 
 impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The media type of the body, without parameters (`application/fhir+json`).
+    pub fn media_type(&self) -> &str {
+        self.header("content-type")
+            .and_then(|ct| ct.split(';').next())
+            .map(str::trim)
+            .unwrap_or("")
+    }
+
+    /// A short description for assertion messages: status and diagnostics (or the body).
+    pub fn describe(&self) -> String {
+        let diagnostics = self.diagnostics();
+        if diagnostics.is_empty() {
+            let text = String::from_utf8_lossy(&self.raw);
+            format!(
+                "HTTP {}: {}",
+                self.status,
+                text.chars().take(600).collect::<String>()
+            )
+        } else {
+            format!("HTTP {}: {diagnostics}", self.status)
+        }
+    }
+
+    /// Assert that this is an error answered the FHIR way: `status`, an OperationOutcome
+    /// with at least one issue, as `application/fhir+json`.
+    pub fn assert_outcome(&self, status: u16, what: &str) {
+        assert_eq!(self.status, status, "{what}: {}", self.describe());
+        assert_eq!(
+            self.media_type(),
+            "application/fhir+json",
+            "{what}: an error must be sent as application/fhir+json ({})",
+            self.describe()
+        );
+        assert_eq!(
+            self.body["resourceType"],
+            "OperationOutcome",
+            "{what}: an error body must be an OperationOutcome ({})",
+            self.describe()
+        );
+        let issues = self.body["issue"].as_array().map(Vec::len).unwrap_or(0);
+        assert!(issues > 0, "{what}: the OperationOutcome has no issue");
+        for issue in self.body["issue"].as_array().into_iter().flatten() {
+            assert!(
+                issue["severity"].is_string() && issue["code"].is_string(),
+                "{what}: every issue needs a severity and a code: {issue}"
+            );
+        }
+    }
+
+    /// The `expression`s of all issues of an OperationOutcome body.
+    pub fn expressions(&self) -> Vec<String> {
+        self.body["issue"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|i| i["expression"].as_array().cloned().unwrap_or_default())
+            .filter_map(|e| e.as_str().map(str::to_owned))
+            .collect()
     }
 
     /// The diagnostics of an OperationOutcome body, joined.
@@ -163,7 +225,135 @@ impl TestApp {
             status,
             headers,
             body,
+            raw: bytes.to_vec(),
         }
+    }
+
+    /// Any request: `method` on `path` (relative to the FHIR base) with extra `headers` and
+    /// an optional FHIR JSON body.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/fhir+json")
+                .body(body.to_string());
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request).await
+    }
+
+    /// `method` on `path` with a body of raw bytes and the given content type.
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Answer {
+        self.send(
+            self.client
+                .request(method, self.url(path))
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await
+    }
+
+    /// GET an absolute URL (a `next` link, a `Location`).
+    pub async fn get_absolute(&self, url: &str) -> Answer {
+        self.send(self.client.get(url)).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        self.request(reqwest::Method::GET, path, headers, None)
+            .await
+    }
+
+    pub async fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Answer {
+        self.request(reqwest::Method::POST, path, headers, Some(body))
+            .await
+    }
+
+    pub async fn put_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Answer {
+        self.request(reqwest::Method::PUT, path, headers, Some(body))
+            .await
+    }
+
+    /// PATCH with a JSON Patch document sent as `content_type`, plus extra `headers`.
+    pub async fn patch(
+        &self,
+        path: &str,
+        patch: &Value,
+        content_type: &str,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self
+            .client
+            .patch(self.url(path))
+            .header("content-type", content_type)
+            .body(patch.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request).await
+    }
+
+    /// POST a transaction or batch Bundle to the base URL.
+    pub async fn post_bundle(&self, bundle: &Value) -> Answer {
+        self.send(
+            self.client
+                .post(&self.base)
+                .header("content-type", "application/fhir+json")
+                .body(bundle.to_string()),
+        )
+        .await
+    }
+
+    /// `PUT [type]/[id]` of `resource` (which carries its id); returns the stored resource,
+    /// asserting 200 or 201.
+    pub async fn upsert(&self, resource: &Value) -> Value {
+        let rt = resource["resourceType"].as_str().expect("resourceType");
+        let id = resource["id"].as_str().expect("id");
+        let answer = self.put(&format!("{rt}/{id}"), resource).await;
+        assert!(
+            answer.status == 200 || answer.status == 201,
+            "PUT {rt}/{id}: {}",
+            answer.describe()
+        );
+        answer.body
+    }
+
+    /// `GET [type]?params`, the parameters URL-encoded.
+    pub async fn find(&self, resource_type: &str, params: &[(&str, &str)]) -> Answer {
+        self.get(&format!("{resource_type}?{}", query(params)))
+            .await
+    }
+
+    /// Ids of the `match` entries of `GET [type]?params` (asserting 200), sorted.
+    pub async fn find_ids(&self, resource_type: &str, params: &[(&str, &str)]) -> Vec<String> {
+        let answer = self.find(resource_type, params).await;
+        assert_eq!(
+            answer.status,
+            200,
+            "search {resource_type}?{}: {}",
+            query(params),
+            answer.describe()
+        );
+        assert_eq!(
+            answer.body["type"], "searchset",
+            "a search answers with a searchset Bundle"
+        );
+        let mut ids = entry_ids(&answer.body);
+        ids.sort();
+        ids
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -213,6 +403,65 @@ impl TestApp {
         );
         entry_ids(&answer.body)
     }
+}
+
+/// A URL-encoded query string.
+pub fn query(params: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(params).expect("query string")
+}
+
+/// The entries of a Bundle (empty when it has none).
+pub fn entries(bundle: &Value) -> Vec<Value> {
+    bundle["entry"].as_array().cloned().unwrap_or_default()
+}
+
+/// The URL of the Bundle link with this relation.
+pub fn link(bundle: &Value, relation: &str) -> Option<String> {
+    bundle["link"]
+        .as_array()?
+        .iter()
+        .find(|l| l["relation"] == relation)
+        .and_then(|l| l["url"].as_str())
+        .map(str::to_owned)
+}
+
+/// A transaction Bundle of `entries`.
+pub fn transaction(entries: Vec<Value>) -> Value {
+    serde_json::json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries })
+}
+
+/// A batch Bundle of `entries`.
+pub fn batch(entries: Vec<Value>) -> Value {
+    serde_json::json!({ "resourceType": "Bundle", "type": "batch", "entry": entries })
+}
+
+/// A `POST [type]` Bundle entry for `resource`, with `full_url` (a `urn:uuid:`) when given.
+pub fn post_entry(resource: Value, full_url: Option<&str>) -> Value {
+    let rt = resource["resourceType"]
+        .as_str()
+        .expect("resourceType")
+        .to_owned();
+    let mut entry = serde_json::json!({
+        "resource": resource,
+        "request": { "method": "POST", "url": rt },
+    });
+    if let Some(url) = full_url {
+        entry["fullUrl"] = Value::String(url.to_owned());
+    }
+    entry
+}
+
+/// `Type/id` of a `Type/id/_history/n` location (absolute or relative).
+pub fn type_and_id(location: &str) -> String {
+    let path = location.split("/_history/").next().unwrap_or(location);
+    let parts: Vec<&str> = path.rsplitn(3, '/').collect();
+    assert!(parts.len() >= 2, "not a resource location: {location}");
+    format!("{}/{}", parts[1], parts[0])
+}
+
+/// A fresh `urn:uuid:` URL.
+pub fn urn_uuid() -> String {
+    format!("urn:uuid:{}", uuid())
 }
 
 /// Ids of the entries of a Bundle whose search mode is `match`.

@@ -2,4 +2,11 @@
 
 mod helpers;
 
+mod bundle;
+mod capability;
+mod conditional;
 mod crud;
+mod errors;
+mod examples;
+mod history;
+mod search;

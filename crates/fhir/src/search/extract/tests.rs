@@ -6,7 +6,10 @@ use super::*;
 use crate::search::datetime::date_range;
 
 fn entries<'a>(all: &'a [IndexEntry], param: &str) -> Vec<&'a IndexValue> {
-    all.iter().filter(|e| e.param == param).map(|e| &e.value).collect()
+    all.iter()
+        .filter(|e| e.param == param)
+        .map(|e| &e.value)
+        .collect()
 }
 
 fn string(normalized: &str, exact: &str) -> IndexValue {
@@ -68,7 +71,10 @@ fn patient_example_names_identifiers_and_dates() {
     let all = extract(&patient_example());
     assert_eq!(
         entries(&all, "family"),
-        vec![&string("chalmers", "Chalmers"), &string("windsor", "Windsor")]
+        vec![
+            &string("chalmers", "Chalmers"),
+            &string("windsor", "Windsor")
+        ]
     );
     let given = entries(&all, "given");
     assert_eq!(given.len(), 3, "duplicates removed: {given:?}");
@@ -76,8 +82,10 @@ fn patient_example_names_identifiers_and_dates() {
     assert!(name.contains(&&string("peter", "Peter")));
     assert!(name.contains(&&string("chalmers", "Chalmers")));
     assert!(entries(&all, "address-city").contains(&&string("pleasantville", "PleasantVille")));
-    assert!(entries(&all, "address")
-        .contains(&&string("534 erewhon st peasantville, rainbow, vic 3999", "534 Erewhon St PeasantVille, Rainbow, Vic  3999")));
+    assert!(entries(&all, "address").contains(&&string(
+        "534 erewhon st peasantville, rainbow, vic 3999",
+        "534 Erewhon St PeasantVille, Rainbow, Vic  3999"
+    )));
     assert_eq!(
         entries(&all, "identifier"),
         vec![&token(Some("urn:oid:1.2.36.146.595.217.0.1"), "12345")]
@@ -86,7 +94,10 @@ fn patient_example_names_identifiers_and_dates() {
     assert_eq!(entries(&all, "active"), vec![&token(None, "true")]);
     assert_eq!(entries(&all, "deceased"), vec![&token(None, "false")]);
     assert_eq!(entries(&all, "birthdate"), vec![&date("1974-12-25")]);
-    assert_eq!(entries(&all, "email"), vec![&token(None, "peter@example.org")]);
+    assert_eq!(
+        entries(&all, "email"),
+        vec![&token(None, "peter@example.org")]
+    );
     assert_eq!(entries(&all, "phone").len(), 2);
     assert_eq!(entries(&all, "telecom").len(), 3);
     assert_eq!(
@@ -131,8 +142,14 @@ fn observation_value_quantity_code_and_subject() {
             &token(Some("http://snomed.info/sct"), "27113001")
         ]
     );
-    assert_eq!(entries(&all, "subject"), vec![&reference("Patient", "example")]);
-    assert_eq!(entries(&all, "patient"), vec![&reference("Patient", "example")]);
+    assert_eq!(
+        entries(&all, "subject"),
+        vec![&reference("Patient", "example")]
+    );
+    assert_eq!(
+        entries(&all, "patient"),
+        vec![&reference("Patient", "example")]
+    );
     assert_eq!(entries(&all, "date"), vec![&date("2016-03-28")]);
     assert!(entries(&all, "value-concept").is_empty());
     // Composite parameters are not indexed.
@@ -144,7 +161,13 @@ fn quantity_unit_falls_back_and_ranges_and_money() {
     let obs = json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
         "valueQuantity": {"value": 6.3, "unit": "mmol/l"}});
     let all = extract(&obs);
-    let [IndexValue::Quantity { low, high, system, code }] = entries(&all, "value-quantity")[..] else {
+    let [IndexValue::Quantity {
+        low,
+        high,
+        system,
+        code,
+    }] = entries(&all, "value-quantity")[..]
+    else {
         panic!("{all:?}")
     };
     assert!((low - 6.25).abs() < 1e-9 && (high - 6.35).abs() < 1e-9);
@@ -155,7 +178,12 @@ fn quantity_unit_falls_back_and_ranges_and_money() {
     let all = extract(&condition);
     assert_eq!(
         entries(&all, "onset-age"),
-        vec![&IndexValue::Quantity { low: 9.5, high: 20.5, system: None, code: Some("a".into()) }]
+        vec![&IndexValue::Quantity {
+            low: 9.5,
+            high: 20.5,
+            system: None,
+            code: Some("a".into())
+        }]
     );
 
     let item = json!({"resourceType": "ChargeItem", "subject": {"reference": "Patient/1"},
@@ -163,8 +191,12 @@ fn quantity_unit_falls_back_and_ranges_and_money() {
     let all = extract(&item);
     assert_eq!(
         entries(&all, "price-override"),
-        vec![&IndexValue::Quantity { low: 39.5, high: 40.5,
-            system: Some("urn:iso:std:iso:4217".into()), code: Some("EUR".into()) }]
+        vec![&IndexValue::Quantity {
+            low: 39.5,
+            high: 40.5,
+            system: Some("urn:iso:std:iso:4217".into()),
+            code: Some("EUR".into())
+        }]
     );
 }
 
@@ -182,17 +214,38 @@ fn encounter_period_and_participants() {
     let all = extract(&enc);
     let start = date_range("2013-03-11").unwrap().0;
     let end = date_range("2013-03-20").unwrap().1;
-    assert_eq!(entries(&all, "date"), vec![&IndexValue::Date { start, end }]);
+    assert_eq!(
+        entries(&all, "date"),
+        vec![&IndexValue::Date { start, end }]
+    );
     assert_eq!(
         entries(&all, "class"),
-        vec![&token(Some("http://terminology.hl7.org/CodeSystem/v3-ActCode"), "IMP")]
+        vec![&token(
+            Some("http://terminology.hl7.org/CodeSystem/v3-ActCode"),
+            "IMP"
+        )]
     );
-    assert_eq!(entries(&all, "identifier"), vec![&token(None, "Encounter_Roel_20130311")]);
-    assert_eq!(entries(&all, "practitioner"), vec![&reference("Practitioner", "f201")]);
-    assert_eq!(entries(&all, "participant"), vec![&reference("Practitioner", "f201")]);
-    assert_eq!(entries(&all, "patient"), vec![&reference("Patient", "f201")]);
+    assert_eq!(
+        entries(&all, "identifier"),
+        vec![&token(None, "Encounter_Roel_20130311")]
+    );
+    assert_eq!(
+        entries(&all, "practitioner"),
+        vec![&reference("Practitioner", "f201")]
+    );
+    assert_eq!(
+        entries(&all, "participant"),
+        vec![&reference("Practitioner", "f201")]
+    );
+    assert_eq!(
+        entries(&all, "patient"),
+        vec![&reference("Patient", "f201")]
+    );
     assert_eq!(entries(&all, "length").len(), 1);
-    assert!(matches!(entries(&all, "length")[0], IndexValue::Quantity { .. }));
+    assert!(matches!(
+        entries(&all, "length")[0],
+        IndexValue::Quantity { .. }
+    ));
 }
 
 #[test]
@@ -204,7 +257,10 @@ fn open_periods_and_timing() {
     let all = extract(&plan);
     assert_eq!(
         entries(&all, "date"),
-        vec![&IndexValue::Date { start: date_range("2020-01-01").unwrap().0, end: OPEN_END }]
+        vec![&IndexValue::Date {
+            start: date_range("2020-01-01").unwrap().0,
+            end: OPEN_END
+        }]
     );
     assert_eq!(
         entries(&all, "activity-date"),
@@ -214,7 +270,10 @@ fn open_periods_and_timing() {
 
 #[test]
 fn references_of_every_form() {
-    assert_eq!(parse_reference("Patient/1/_history/2"), Some(reference("Patient", "1")));
+    assert_eq!(
+        parse_reference("Patient/1/_history/2"),
+        Some(reference("Patient", "1"))
+    );
     assert_eq!(
         parse_reference("http://other.org/fhir/Patient/1"),
         Some(IndexValue::Reference {
@@ -223,8 +282,15 @@ fn references_of_every_form() {
             url: Some("http://other.org/fhir/Patient/1".into())
         })
     );
-    let url_only = |u: &str| IndexValue::Reference { target_type: None, target_id: None, url: Some(u.into()) };
-    assert_eq!(parse_reference("urn:uuid:0c3151bd"), Some(url_only("urn:uuid:0c3151bd")));
+    let url_only = |u: &str| IndexValue::Reference {
+        target_type: None,
+        target_id: None,
+        url: Some(u.into()),
+    };
+    assert_eq!(
+        parse_reference("urn:uuid:0c3151bd"),
+        Some(url_only("urn:uuid:0c3151bd"))
+    );
     // Canonical: the version is dropped; the URL has the Type/id form, so both are kept.
     assert_eq!(
         parse_reference("http://hl7.org/fhir/ValueSet/x|4.0.1"),
@@ -256,7 +322,10 @@ fn references_of_every_form() {
     assert_eq!(entries(&all, "target-uri"), vec![&url_only("http://b")]);
     let bundle = json!({"resourceType": "Bundle", "type": "document",
         "entry": [{"resource": {"resourceType": "Composition", "id": "c1"}}]});
-    assert_eq!(entries(&extract(&bundle), "composition"), vec![&reference("Composition", "c1")]);
+    assert_eq!(
+        entries(&extract(&bundle), "composition"),
+        vec![&reference("Composition", "c1")]
+    );
 }
 
 #[test]
@@ -294,5 +363,8 @@ fn extraction_speed() {
         count += extract(std::hint::black_box(&patient)).len();
     }
     let per = t.elapsed() / n;
-    println!("extract(Patient/example): {per:?} per call, {} entries", count / n as usize);
+    println!(
+        "extract(Patient/example): {per:?} per call, {} entries",
+        count / n as usize
+    );
 }

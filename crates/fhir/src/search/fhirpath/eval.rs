@@ -67,11 +67,7 @@ fn eval<'a>(expr: &'a Expr, focus: Item<'a>, ctx: &Ctx<'a>, out: &mut Vec<Item<'
                 _ => {}
             }
         }
-        Expr::Compare {
-            left,
-            right,
-            equal,
-        } => {
+        Expr::Compare { left, right, equal } => {
             let (mut l, mut r) = (Vec::new(), Vec::new());
             eval(left, focus, ctx, &mut l);
             eval(right, focus, ctx, &mut r);
@@ -451,7 +447,10 @@ mod tests {
         );
         assert!(values("Practitioner.name", &p).is_empty());
         assert_eq!(values("Resource.name[1].given", &p), vec![json!("Jim")]);
-        assert_eq!(values("Patient.name.given.first()", &p), vec![json!("Peter")]);
+        assert_eq!(
+            values("Patient.name.given.first()", &p),
+            vec![json!("Peter")]
+        );
     }
 
     #[test]
@@ -468,7 +467,10 @@ mod tests {
             values("(Observation.component.value as CodeableConcept).text", &o),
             vec![json!("x")]
         );
-        assert_eq!(values("Observation.component.value.ofType(string)", &o), vec![json!("y")]);
+        assert_eq!(
+            values("Observation.component.value.ofType(string)", &o),
+            vec![json!("y")]
+        );
         assert_eq!(values("Observation.value", &o).len(), 1);
         // `valueSet` is not a choice of `value`.
         let c = json!({"resourceType": "Questionnaire", "valueSet": "http://x"});
@@ -518,10 +520,16 @@ mod tests {
             values("Patient.extension('http://a')", &p),
             vec![json!({"url": "http://a", "valueString": "Smith"})]
         );
-        assert_eq!(values("Patient.extension.where(url='http://b')", &p).len(), 1);
         assert_eq!(
-            values("Patient.where(hasExtension('http://b')).id", &json!({
-                "resourceType": "Patient", "id": "1", "extension": [{"url": "http://b"}]})),
+            values("Patient.extension.where(url='http://b')", &p).len(),
+            1
+        );
+        assert_eq!(
+            values(
+                "Patient.where(hasExtension('http://b')).id",
+                &json!({
+                "resourceType": "Patient", "id": "1", "extension": [{"url": "http://b"}]})
+            ),
             vec![json!("1")]
         );
     }
@@ -529,7 +537,10 @@ mod tests {
     #[test]
     fn reference_types() {
         assert_eq!(reference_type("Patient/1"), Some("Patient"));
-        assert_eq!(reference_type("http://x/Patient/1/_history/2"), Some("Patient"));
+        assert_eq!(
+            reference_type("http://x/Patient/1/_history/2"),
+            Some("Patient")
+        );
         assert_eq!(reference_type("urn:uuid:1234"), None);
         assert_eq!(reference_type("Foo/1"), None);
         assert_eq!(reference_type("Patient/"), None);

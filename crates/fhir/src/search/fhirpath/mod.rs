@@ -15,7 +15,10 @@ pub use parse::parse;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     /// A path: where it starts, then the steps applied one after the other.
-    Path { start: Start, steps: Vec<Step> },
+    Path {
+        start: Start,
+        steps: Vec<Step>,
+    },
     /// `a | b`: every item of each branch.
     Union(Vec<Expr>),
     And(Box<Expr>, Box<Expr>),
@@ -87,6 +90,33 @@ impl Expr {
         }
     }
 
+    /// When every branch ends in `.where(resolve() is T)`: those types `T`.
+    pub fn resolved_types(&self) -> Option<Vec<&str>> {
+        match self {
+            Expr::Union(branches) => {
+                let mut all = Vec::new();
+                for b in branches {
+                    all.extend(b.resolved_types()?);
+                }
+                Some(all)
+            }
+            Expr::Path { steps, .. } => match steps.last()? {
+                Step::Where(criteria) => match &**criteria {
+                    Expr::Path {
+                        start: Start::This,
+                        steps,
+                    } => match &steps[..] {
+                        [Step::Resolve, Step::Is(t)] => Some(vec![t.as_str()]),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The expression as it applies to resources of type `resource_type`: shared definitions
     /// such as `Patient.name.family | Practitioner.name.family` keep only the branches that
     /// can match, so evaluation never walks the others. `None` when no branch applies.
@@ -142,5 +172,13 @@ mod tests {
         );
         let e = parse("Resource.meta.tag").unwrap();
         assert!(e.for_type("Patient").is_some());
+    }
+
+    #[test]
+    fn resolved_types_of_where_resolve_is() {
+        let e = parse("A.subject.where(resolve() is Patient) | A.b.where(resolve() is Group)");
+        assert_eq!(e.unwrap().resolved_types(), Some(vec!["Patient", "Group"]));
+        let e = parse("A.subject.where(resolve() is Patient) | A.c").unwrap();
+        assert_eq!(e.resolved_types(), None);
     }
 }

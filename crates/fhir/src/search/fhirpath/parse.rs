@@ -386,7 +386,9 @@ mod tests {
             )
         );
         let e = parse("Patient.telecom.where(system='email')").unwrap();
-        let Expr::Path { steps, .. } = e else { panic!() };
+        let Expr::Path { steps, .. } = e else {
+            panic!()
+        };
         assert_eq!(
             steps[1],
             Step::Where(Box::new(Expr::Compare {

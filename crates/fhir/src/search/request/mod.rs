@@ -7,10 +7,7 @@
 mod values;
 
 use super::registry::{resource_param, search_param, SearchParam};
-use super::{
-    Chain, Filter, Include, Modifier, ParamKind, SearchQuery, SearchValue, SortKey, Summary,
-    Total,
-};
+use super::{Chain, Filter, Include, Modifier, ParamKind, SearchQuery, SortKey, Summary, Total};
 use crate::resource_types::is_resource_type;
 use crate::{Issue, IssueCode};
 
@@ -57,9 +54,7 @@ pub fn parse_query(
             }
             // Output format is the HTTP layer's business.
             "_format" | "_pretty" => Ok(()),
-            _ if key.starts_with("_include") => {
-                include(key, value).map(|i| query.includes.push(i))
-            }
+            _ if key.starts_with("_include") => include(key, value).map(|i| query.includes.push(i)),
             _ if key.starts_with("_revinclude") => {
                 include(key, value).map(|i| query.revincludes.push(i))
             }
@@ -93,10 +88,11 @@ fn invalid(message: String) -> Problem {
 }
 
 fn number(key: &str, value: &str) -> Parsed<usize> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| invalid(format!("{key} must be a non-negative integer, not '{value}'")))
+    value.trim().parse().map_err(|_| {
+        invalid(format!(
+            "{key} must be a non-negative integer, not '{value}'"
+        ))
+    })
 }
 
 fn summary(value: &str) -> Parsed<Summary> {
@@ -194,7 +190,11 @@ fn include(key: &str, value: &str) -> Parsed<Include> {
         "" => false,
         // `recurse` is the R3 name of `iterate`.
         "iterate" | "recurse" => true,
-        other => return Err(unsupported(format!("Modifier ':{other}' of {name} is not supported"))),
+        other => {
+            return Err(unsupported(format!(
+                "Modifier ':{other}' of {name} is not supported"
+            )))
+        }
     };
     if value == "*" {
         return Err(unsupported(format!("{name}=* is not supported")));
@@ -212,7 +212,9 @@ fn include(key: &str, value: &str) -> Parsed<Include> {
         )));
     }
     if !is_resource_type(source) {
-        return Err(invalid(format!("Unknown resource type '{source}' in {name}")));
+        return Err(invalid(format!(
+            "Unknown resource type '{source}' in {name}"
+        )));
     }
     let param = lookup(Some(source), code)?;
     if param.kind != ParamKind::Reference {
@@ -246,7 +248,7 @@ fn filter(resource_type: Option<&str>, key: &str, value: &str) -> Parsed<Filter>
     };
     let param = lookup(resource_type, code)?;
     if let Some(chained) = chained {
-        return chain(resource_type, param, modifier, chained, value);
+        return chain(param, modifier, chained, value);
     }
     let modifier = parse_modifier(param, modifier)?;
     let values = values::parse_values(param, modifier.0, modifier.1, value)?;
@@ -299,7 +301,6 @@ fn parse_modifier(
 
 /// `subject:Patient.name=x` / `patient.family=x`: one level of chaining.
 fn chain(
-    resource_type: Option<&str>,
     param: &SearchParam,
     modifier: Option<&str>,
     chained: &str,
@@ -360,14 +361,16 @@ fn chain(
         )));
     }
     let (chained_mod, type_name) = parse_modifier(target_param, chained_modifier)?;
-    if matches!(chained_mod, Modifier::Missing | Modifier::Not | Modifier::Type) {
+    if matches!(
+        chained_mod,
+        Modifier::Missing | Modifier::Not | Modifier::Type
+    ) {
         return Err(unsupported(format!(
             "Modifier ':{}' is not supported in a chain",
             chained_modifier.unwrap_or_default()
         )));
     }
     let values = values::parse_values(target_param, chained_mod, type_name, value)?;
-    let _ = resource_type;
     Ok(Filter {
         param: param.code.clone(),
         kind: ParamKind::Reference,
