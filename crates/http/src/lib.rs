@@ -65,6 +65,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .nest("/fhir", fhir::routes())
+        .merge(fhir::base_with_slash())
         .merge(ops::routes())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     telemetry::wrap(app, &state).with_state(state)

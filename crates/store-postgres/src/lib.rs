@@ -102,12 +102,19 @@ async fn execute(conn: &mut PgConnection, statement: Sql) -> StoreResult<u64> {
 const READ_CURRENT: &str = "SELECT rid, res_type, res_id, version, last_updated, deleted, content \
      FROM resources WHERE res_type = $1 AND res_id = $2";
 
+/// In a write transaction, lock the row: concurrent writers of one resource then queue here
+/// and each reads the version its predecessor wrote, instead of failing and retrying.
+const READ_CURRENT_FOR_UPDATE: &str =
+    "SELECT rid, res_type, res_id, version, last_updated, deleted, content \
+     FROM resources WHERE res_type = $1 AND res_id = $2 FOR UPDATE";
+
 async fn read_current(
     conn: &mut PgConnection,
+    statement: &'static str,
     resource_type: &str,
     id: &str,
 ) -> StoreResult<Option<StoredResource>> {
-    let row = sqlx::query(READ_CURRENT)
+    let row = sqlx::query(statement)
         .bind(resource_type)
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -132,7 +139,7 @@ impl Store for PostgresStore {
 
     async fn read(&self, resource_type: &str, id: &str) -> StoreResult<Option<StoredResource>> {
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
-        read_current(&mut conn, resource_type, id).await
+        read_current(&mut conn, READ_CURRENT, resource_type, id).await
     }
 
     async fn read_version(
@@ -215,7 +222,7 @@ impl StoreTx for PgTx {
     }
 
     async fn read(&mut self, resource_type: &str, id: &str) -> StoreResult<Option<StoredResource>> {
-        read_current(&mut self.tx, resource_type, id).await
+        read_current(&mut self.tx, READ_CURRENT_FOR_UPDATE, resource_type, id).await
     }
 
     async fn matches(

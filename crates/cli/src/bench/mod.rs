@@ -31,7 +31,12 @@ pub enum BenchCommand {
 #[derive(Args, Debug)]
 pub struct FhirArgs {
     /// Stores to benchmark, comma-separated
-    #[arg(long, value_enum, value_delimiter = ',', default_values = ["sqlite", "postgres"])]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "sqlite,postgres"
+    )]
     stores: Vec<StoreKind>,
     /// PostgreSQL server URL without a database name; the benchmark creates its own
     /// database there (through the `postgres` database) and drops it at the end
@@ -98,6 +103,7 @@ async fn fhir(args: FhirArgs) -> Result<(), String> {
     let mut failures = Vec::new();
     for &kind in &plan.stores {
         match bench_store(&plan, kind).await {
+            Err(e) if e == INTERRUPTED => return Err(e),
             Ok(r) => {
                 report::print_store(&plan, &r);
                 failures.extend(r.failures());
@@ -115,6 +121,8 @@ async fn fhir(args: FhirArgs) -> Result<(), String> {
     }
 }
 
+const INTERRUPTED: &str = "interrupted";
+
 /// A fresh database for `kind`, a server on it, the phases, and clean-up.
 async fn bench_store(plan: &Plan, kind: StoreKind) -> Result<StoreReport, String> {
     let scratch = Scratch::new()?;
@@ -122,17 +130,36 @@ async fn bench_store(plan: &Plan, kind: StoreKind) -> Result<StoreReport, String
         StoreKind::Sqlite => {
             let file = scratch.0.join("bench.db");
             let url = format!("sqlite://{}", file.display());
-            exercise(plan, kind, &url, file.display().to_string(), &scratch).await
+            interruptible(exercise(
+                plan,
+                kind,
+                &url,
+                file.display().to_string(),
+                &scratch,
+            ))
+            .await
         }
         StoreKind::Postgres => {
             let db = PgDatabase::create(&plan.postgres_url).await?;
-            let result = exercise(plan, kind, &db.url(), db.name.clone(), &scratch).await;
+            let result =
+                interruptible(exercise(plan, kind, &db.url(), db.name.clone(), &scratch)).await;
             // Dropped whatever happened, and after the server has stopped using it.
             if let Err(e) = db.drop_database().await {
                 eprintln!("warning: {e}");
             }
             result
         }
+    }
+}
+
+/// Ctrl-C stops the run but still lets the caller clean up (drop the database, remove the
+/// scratch folder); the server child gets the signal too and is killed if it lingers.
+async fn interruptible<T>(
+    work: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    tokio::select! {
+        result = work => result,
+        _ = tokio::signal::ctrl_c() => Err(INTERRUPTED.into()),
     }
 }
 
@@ -144,7 +171,7 @@ async fn exercise(
     scratch: &Scratch,
 ) -> Result<StoreReport, String> {
     let mut server = Server::start(url, &scratch.0.join("server.log")).await?;
-    let idle_rss = server.rss_bytes();
+    let idle_memory = server.memory();
     let (seeded, phases, race) = match load_phases(plan, &server).await {
         Ok(done) => done,
         Err(e) => {
@@ -154,14 +181,14 @@ async fn exercise(
             ))
         }
     };
-    let loaded_rss = server.rss_bytes();
+    let loaded_memory = server.memory();
     let stopped = server.stop().await;
     Ok(StoreReport {
         kind,
         db,
         ready_in: server.ready_in,
-        idle_rss,
-        loaded_rss,
+        idle_memory,
+        loaded_memory,
         seeded,
         phases,
         race,

@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::load::{self, PhaseStats};
 use super::race::{RaceOutcome, RACERS};
 use super::server::Stopped;
+use super::sys::Memory;
 use super::{Plan, StoreKind};
 
 /// More errors than this in any phase fails the benchmark.
@@ -18,8 +19,8 @@ pub struct StoreReport {
     /// Where the data lived (file or database name).
     pub db: String,
     pub ready_in: Duration,
-    pub idle_rss: Option<u64>,
-    pub loaded_rss: Option<u64>,
+    pub idle_memory: Option<Memory>,
+    pub loaded_memory: Option<Memory>,
     pub seeded: usize,
     pub phases: Vec<PhaseStats>,
     pub race: Result<RaceOutcome, String>,
@@ -96,8 +97,8 @@ pub fn print_store(plan: &Plan, r: &StoreReport) {
     println!(
         "ready in {} | idle RSS {} | RSS after load {} | {stopped}",
         ms(r.ready_in),
-        mb(r.idle_rss),
-        mb(r.loaded_rss)
+        memory(r.idle_memory),
+        memory(r.loaded_memory)
     );
     println!(
         "{:<24} {:>9} {:>10} {:>8} {:>8} {:>7} {:>10} {:>9} {:>9}",
@@ -210,8 +211,8 @@ fn print_targets(plan: &Plan, r: &StoreReport) {
     );
     line(
         "idle RSS < 50 MB",
-        mb(r.idle_rss),
-        r.idle_rss.map(|b| (b as f64) < 50.0 * MB),
+        mb(r.idle_memory.map(|m| m.rss)),
+        r.idle_memory.map(|m| (m.rss as f64) < 50.0 * MB),
         "",
     );
     let (read, create) = match r.kind {
@@ -227,7 +228,9 @@ fn print_targets(plan: &Plan, r: &StoreReport) {
         };
         line(
             &format!("{name} >= {} req/s", thousands(goal as u64)),
-            phase.map_or("-".into(), |p| format!("{:.0} req/s", p.per_second())),
+            phase.map_or("-".into(), |p| {
+                format!("{} req/s", thousands(p.per_second().round() as u64))
+            }),
             met,
             note,
         );
@@ -263,6 +266,17 @@ fn ms(d: Duration) -> String {
 
 fn opt_ms(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.2}"))
+}
+
+fn memory(m: Option<Memory>) -> String {
+    m.map_or("n/a".into(), |m| {
+        format!(
+            "{} (anon {}, file-backed {})",
+            mb(Some(m.rss)),
+            mb(Some(m.anon)),
+            mb(Some(m.file))
+        )
+    })
 }
 
 fn mb(bytes: Option<u64>) -> String {

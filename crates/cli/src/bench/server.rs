@@ -102,8 +102,8 @@ impl Server {
         self.child.id()
     }
 
-    pub fn rss_bytes(&self) -> Option<u64> {
-        super::sys::rss_bytes(self.pid())
+    pub fn memory(&self) -> Option<super::sys::Memory> {
+        super::sys::memory(self.pid())
     }
 
     /// Send SIGTERM (so graceful shutdown is exercised) and wait for the process to end.

@@ -6,12 +6,30 @@ use std::time::Instant;
 /// on every mainstream architecture (so no libc `sysconf` is needed).
 const TICKS_PER_SECOND: f64 = 100.0;
 
-/// Resident memory of process `pid`, in bytes (`VmRSS`).
-pub fn rss_bytes(pid: u32) -> Option<u64> {
+/// Resident memory of a process, from /proc/PID/status.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    /// `VmRSS`: everything resident.
+    pub rss: u64,
+    /// `RssAnon`: heap and stacks, the memory the process really owns.
+    pub anon: u64,
+    /// `RssFile` + `RssShmem`: mapped files (SQLite's mmap of the database, the binary);
+    /// the kernel can drop these pages under pressure.
+    pub file: u64,
+}
+
+pub fn memory(pid: u32) -> Option<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    let bytes = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        let kib: u64 = line[key.len()..].split_whitespace().next()?.parse().ok()?;
+        Some(kib * 1024)
+    };
+    Some(Memory {
+        rss: bytes("VmRSS:")?,
+        anon: bytes("RssAnon:").unwrap_or(0),
+        file: bytes("RssFile:").unwrap_or(0) + bytes("RssShmem:").unwrap_or(0),
+    })
 }
 
 /// User + system CPU ticks used so far by a process (all its threads); `None` = this one.

@@ -2,7 +2,7 @@
 
 use axum::extract::{OriginalUri, Path, State};
 use axum::response::Response;
-use carefront_store::repository::format_instant;
+use carefront_store::repository::{format_instant, RepoError};
 use carefront_store::{HistoryQuery, HistoryScope, WriteMethod};
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
@@ -41,11 +41,10 @@ pub async fn instance(
         .store()
         .read(&rtype, &id)
         .await
-        .ok()
-        .flatten()
+        .map_err(RepoError::from)?
         .is_none()
     {
-        state.repo.read(&rtype, &id).await?;
+        return Err(RepoError::not_found(&rtype, &id).into());
     }
     run(&state, HistoryScope::Instance(rtype, id), uri.query(), &h).await
 }
@@ -81,12 +80,6 @@ async fn run(
         }
     }
     let page = state.repo.history(&q).await?;
-    if let HistoryScope::Instance(t, id) = &scope {
-        if page.total == 0 {
-            // An unknown resource has no history: 404 rather than an empty bundle.
-            return Err(carefront_store::repository::RepoError::not_found(t, id).into());
-        }
-    }
     let path = match &scope {
         HistoryScope::System => format!("{}/_history", h.base),
         HistoryScope::Type(t) => format!("{}/{t}/_history", h.base),

@@ -18,7 +18,7 @@ pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/metadata", get(capability::metadata))
-        .route("/", post(type_level::bundle))
+        .route("/", get(search::system_get).post(type_level::bundle))
         .route("/_history", get(history::system))
         .route("/_search", post(search::system_post))
         .route(
@@ -40,6 +40,20 @@ pub fn routes() -> Router<AppState> {
         .route("/{rtype}/{id}/_history", get(history::instance))
         .route("/{rtype}/{id}/_history/{vid}", get(instance::vread))
         .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// `[base]/` with a trailing slash, as some clients configure their base URL.
+pub fn base_with_slash() -> Router<AppState> {
+    Router::new().route("/fhir/", get(search::system_get).post(type_level::bundle))
+}
+
+async fn method_not_allowed() -> crate::ApiError {
+    crate::ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        carefront_fhir::IssueCode::NotSupported,
+        "this FHIR URL does not support that HTTP method",
+    )
 }
 
 async fn unknown_route() -> crate::ApiError {

@@ -23,6 +23,15 @@ pub async fn type_get(
     run(&state, Some(&rtype), pairs, &h).await
 }
 
+pub async fn system_get(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    h: FhirHeaders,
+) -> Result<Response, ApiError> {
+    let pairs = query_pairs(uri.query())?;
+    run(&state, None, pairs, &h).await
+}
+
 pub async fn type_post(
     State(state): State<AppState>,
     Path(rtype): Path<String>,

@@ -68,13 +68,29 @@ both_stores! {
         let answer = post_ok(&app, &bundle, "transaction-response").await;
         let entries = entries(&answer);
         for entry in &entries {
-            assert!(status_of(entry).starts_with("201"), "each entry is created: {entry}");
+            assert!(
+                status_of(entry).starts_with("201"),
+                "each entry is created: {entry}"
+            );
         }
-        let obs_location = entries[0]["response"]["location"].as_str().expect("location");
-        let pat_location = entries[1]["response"]["location"].as_str().expect("location");
-        assert!(type_and_id(obs_location).starts_with("Observation/"), "entry order is kept: {obs_location}");
-        assert!(type_and_id(pat_location).starts_with("Patient/"), "entry order is kept: {pat_location}");
-        assert!(obs_location.contains("/_history/1"), "the location names the version: {obs_location}");
+        let obs_location = entries[0]["response"]["location"]
+            .as_str()
+            .expect("location");
+        let pat_location = entries[1]["response"]["location"]
+            .as_str()
+            .expect("location");
+        assert!(
+            type_and_id(obs_location).starts_with("Observation/"),
+            "entry order is kept: {obs_location}"
+        );
+        assert!(
+            type_and_id(pat_location).starts_with("Patient/"),
+            "entry order is kept: {pat_location}"
+        );
+        assert!(
+            obs_location.contains("/_history/1"),
+            "the location names the version: {obs_location}"
+        );
 
         let observation = read_location(&app, obs_location).await;
         assert_eq!(observation.status, 200, "{}", observation.describe());
@@ -95,17 +111,32 @@ both_stores! {
             post_entry(observation_about("Patient/whoever"), None),
         ]);
         let answer = app.post_bundle(&bundle).await;
-        assert!((400..500).contains(&answer.status), "an invalid entry fails the transaction: {}", answer.describe());
+        assert!(
+            (400..500).contains(&answer.status),
+            "an invalid entry fails the transaction: {}",
+            answer.describe()
+        );
         answer.assert_outcome(answer.status, "failed transaction");
         let named = answer.diagnostics().contains("entry[1]")
             || answer.expressions().iter().any(|e| e.contains("entry[1]"));
-        assert!(named, "the outcome names the failing entry (entry[1]): {}", answer.body);
+        assert!(
+            named,
+            "the outcome names the failing entry (entry[1]): {}",
+            answer.body
+        );
 
         let patients = app.get("Patient/_history").await;
-        assert_eq!(patients.body["total"], 0, "no Patient was written: {}", patients.body);
+        assert_eq!(
+            patients.body["total"], 0,
+            "no Patient was written: {}",
+            patients.body
+        );
         let observations = app.get("Observation/_history").await;
         assert_eq!(observations.body["total"], 0, "no Observation was written");
-        assert!(app.find_ids("Patient", &[("identifier", &format!("{SYSTEM}|tx-bad-1"))]).await.is_empty());
+        assert!(app
+            .find_ids("Patient", &[("identifier", &format!("{SYSTEM}|tx-bad-1"))])
+            .await
+            .is_empty());
     }
 
     async fn batch_with_one_failing_entry_writes_the_others(app) {
@@ -120,17 +151,31 @@ both_stores! {
         let entries = entries(&answer);
         assert!(status_of(&entries[0]).starts_with("201"), "{}", entries[0]);
         assert!(status_of(&entries[2]).starts_with("201"), "{}", entries[2]);
-        assert!(status_of(&entries[1]).starts_with('4'), "the invalid entry fails on its own: {}", entries[1]);
+        assert!(
+            status_of(&entries[1]).starts_with('4'),
+            "the invalid entry fails on its own: {}",
+            entries[1]
+        );
         assert_eq!(
             entries[1]["response"]["outcome"]["resourceType"], "OperationOutcome",
             "the failing entry explains why: {}",
             entries[1]
         );
         for i in [0, 2] {
-            let location = entries[i]["response"]["location"].as_str().expect("location");
-            assert_eq!(read_location(&app, location).await.status, 200, "entry {i} was written");
+            let location = entries[i]["response"]["location"]
+                .as_str()
+                .expect("location");
+            assert_eq!(
+                read_location(&app, location).await.status,
+                200,
+                "entry {i} was written"
+            );
         }
-        assert_eq!(app.get("Patient/_history").await.body["total"], 1, "only the valid Patient");
+        assert_eq!(
+            app.get("Patient/_history").await.body["total"],
+            1,
+            "only the valid Patient"
+        );
     }
 
     async fn transaction_if_none_exist_reuses_the_existing_resource(app) {
@@ -145,25 +190,39 @@ both_stores! {
         ]);
         let answer = post_ok(&app, &bundle, "transaction-response").await;
         let entries = entries(&answer);
-        assert!(status_of(&entries[0]).starts_with("200"), "the match is reused: {}", entries[0]);
-        let location = entries[0]["response"]["location"].as_str().expect("location");
+        assert!(
+            status_of(&entries[0]).starts_with("200"),
+            "the match is reused: {}",
+            entries[0]
+        );
+        let location = entries[0]["response"]["location"]
+            .as_str()
+            .expect("location");
         assert_eq!(type_and_id(location), format!("Patient/{existing_id}"));
-        let observation = read_location(&app, entries[1]["response"]["location"].as_str().unwrap()).await;
+        let observation =
+            read_location(&app, entries[1]["response"]["location"].as_str().unwrap()).await;
         assert_eq!(
             observation.body["subject"]["reference"],
             format!("Patient/{existing_id}"),
             "the reference resolves to the existing Patient"
         );
-        assert_eq!(app.get("Patient/_history").await.body["total"], 1, "no second Patient");
         assert_eq!(
-            app.find_ids("Patient", &[("identifier", &format!("{SYSTEM}|ine-1"))]).await,
+            app.get("Patient/_history").await.body["total"],
+            1,
+            "no second Patient"
+        );
+        assert_eq!(
+            app.find_ids("Patient", &[("identifier", &format!("{SYSTEM}|ine-1"))])
+                .await,
             [existing_id.to_owned()]
         );
     }
 
     async fn transaction_mixes_put_delete_and_read(app) {
-        app.upsert(&json!({ "resourceType": "Patient", "id": "to-delete" })).await;
-        app.upsert(&json!({ "resourceType": "Patient", "id": "to-read", "gender": "female" })).await;
+        app.upsert(&json!({ "resourceType": "Patient", "id": "to-delete" }))
+            .await;
+        app.upsert(&json!({ "resourceType": "Patient", "id": "to-read", "gender": "female" }))
+            .await;
         let bundle = transaction(vec![
             json!({ "request": { "method": "DELETE", "url": "Patient/to-delete" } }),
             json!({
@@ -174,12 +233,52 @@ both_stores! {
         ]);
         let answer = post_ok(&app, &bundle, "transaction-response").await;
         let entries = entries(&answer);
-        assert!(status_of(&entries[0]).starts_with("20"), "delete: {}", entries[0]);
-        assert!(status_of(&entries[1]).starts_with("201"), "put as create: {}", entries[1]);
-        assert!(status_of(&entries[2]).starts_with("200"), "read: {}", entries[2]);
-        assert_eq!(entries[2]["resource"]["gender"], "female", "the read entry holds the resource");
+        assert!(
+            status_of(&entries[0]).starts_with("20"),
+            "delete: {}",
+            entries[0]
+        );
+        assert!(
+            status_of(&entries[1]).starts_with("201"),
+            "put as create: {}",
+            entries[1]
+        );
+        assert!(
+            status_of(&entries[2]).starts_with("200"),
+            "read: {}",
+            entries[2]
+        );
+        assert_eq!(
+            entries[2]["resource"]["gender"], "female",
+            "the read entry holds the resource"
+        );
         assert_eq!(app.get("Patient/to-delete").await.status, 410);
         assert_eq!(app.get("Patient/to-put").await.status, 200);
+    }
+
+    async fn transaction_touching_one_resource_twice_fails(app) {
+        // R4 (transaction processing rules): if resource identities overlap, the
+        // transaction SHALL fail.
+        let put = |gender: &str| {
+            json!({
+                "resource": { "resourceType": "Patient", "id": "twice", "gender": gender },
+                "request": { "method": "PUT", "url": "Patient/twice" }
+            })
+        };
+        let answer = app
+            .post_bundle(&transaction(vec![put("male"), put("female")]))
+            .await;
+        assert!(
+            (400..500).contains(&answer.status),
+            "two PUTs of Patient/twice: {}",
+            answer.describe()
+        );
+        answer.assert_outcome(answer.status, "overlapping transaction entries");
+        assert_eq!(
+            app.get("Patient/twice").await.status,
+            404,
+            "nothing was written"
+        );
     }
 
     async fn only_transactions_and_batches_can_be_posted_to_the_base(app) {
@@ -210,12 +309,19 @@ both_stores! {
             assert_eq!(answer.status, 200, "{name}: {}", answer.describe());
             assert_eq!(answer.body["type"], "transaction-response", "{name}");
             let response_entries = entries(&answer.body);
-            assert_eq!(response_entries.len(), entries(&bundle).len(), "{name}: one response per entry");
+            assert_eq!(
+                response_entries.len(),
+                entries(&bundle).len(),
+                "{name}: one response per entry"
+            );
             let locations: Vec<String> = response_entries
                 .iter()
                 .map(|e| {
                     assert!(status_of(e).starts_with("201"), "{name}: {e}");
-                    e["response"]["location"].as_str().expect("location").to_owned()
+                    e["response"]["location"]
+                        .as_str()
+                        .expect("location")
+                        .to_owned()
                 })
                 .collect();
 
@@ -236,7 +342,9 @@ both_stores! {
                     problems.push(format!("{location} reads {}", read.status));
                     continue;
                 }
-                *types.entry(read.body["resourceType"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
+                *types
+                    .entry(read.body["resourceType"].as_str().unwrap_or("?").to_owned())
+                    .or_default() += 1;
                 for reference in references(&read.body) {
                     if reference.starts_with('#') {
                         continue; // contained
@@ -260,12 +368,20 @@ both_stores! {
                     problems.push(format!("the reference {target} reads {status}"));
                 }
             }
-            println!("{name}: {types:?}, {} distinct references checked", targets.len());
+            println!(
+                "{name}: {types:?}, {} distinct references checked",
+                targets.len()
+            );
             assert!(
                 problems.is_empty(),
                 "{name}: {} problems, first ones:\n{}",
                 problems.len(),
-                problems.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+                problems
+                    .iter()
+                    .take(20)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("\n")
             );
         }
     }

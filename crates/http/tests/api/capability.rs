@@ -21,15 +21,29 @@ both_stores! {
         assert_eq!(cs["resourceType"], "CapabilityStatement");
         assert_eq!(cs["fhirVersion"], "4.0.1");
         assert_eq!(cs["kind"], "instance");
-        assert!(cs["status"].is_string() && cs["date"].is_string(), "status and date are required");
-        let formats: Vec<&str> = cs["format"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-        assert!(formats.iter().any(|f| f.contains("json")), "JSON is a listed format: {formats:?}");
+        assert!(
+            cs["status"].is_string() && cs["date"].is_string(),
+            "status and date are required"
+        );
+        let formats: Vec<&str> = cs["format"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            formats.iter().any(|f| f.contains("json")),
+            "JSON is a listed format: {formats:?}"
+        );
 
         let rest = &cs["rest"][0];
         assert_eq!(rest["mode"], "server");
         let system = codes(&rest["interaction"], "code");
         for interaction in ["transaction", "batch", "history-system"] {
-            assert!(system.iter().any(|c| c == interaction), "system interaction {interaction}: {system:?}");
+            assert!(
+                system.iter().any(|c| c == interaction),
+                "system interaction {interaction}: {system:?}"
+            );
         }
 
         let patient = rest["resource"]
@@ -37,16 +51,40 @@ both_stores! {
             .and_then(|r| r.iter().find(|r| r["type"] == "Patient"))
             .expect("Patient is listed");
         let interactions = codes(&patient["interaction"], "code");
-        for interaction in ["read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type"] {
-            assert!(interactions.iter().any(|c| c == interaction), "Patient {interaction}: {interactions:?}");
+        for interaction in [
+            "read",
+            "vread",
+            "update",
+            "patch",
+            "delete",
+            "history-instance",
+            "history-type",
+            "create",
+            "search-type",
+        ] {
+            assert!(
+                interactions.iter().any(|c| c == interaction),
+                "Patient {interaction}: {interactions:?}"
+            );
         }
         let params: Vec<(String, String)> = patient["searchParam"]
             .as_array()
             .into_iter()
             .flatten()
-            .map(|p| (p["name"].as_str().unwrap_or("").to_owned(), p["type"].as_str().unwrap_or("").to_owned()))
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap_or("").to_owned(),
+                    p["type"].as_str().unwrap_or("").to_owned(),
+                )
+            })
             .collect();
-        for (name, kind) in [("family", "string"), ("birthdate", "date"), ("identifier", "token"), ("gender", "token"), ("organization", "reference")] {
+        for (name, kind) in [
+            ("family", "string"),
+            ("birthdate", "date"),
+            ("identifier", "token"),
+            ("gender", "token"),
+            ("organization", "reference"),
+        ] {
             assert!(
                 params.iter().any(|(n, k)| n == name && k == kind),
                 "Patient search parameter {name} of type {kind}: {params:?}"
@@ -58,7 +96,10 @@ both_stores! {
             .expect("Observation is listed");
         let obs_params = codes(&observation["searchParam"], "name");
         for name in ["code", "subject", "patient", "date", "value-quantity"] {
-            assert!(obs_params.iter().any(|n| n == name), "Observation search parameter {name}: {obs_params:?}");
+            assert!(
+                obs_params.iter().any(|n| n == name),
+                "Observation search parameter {name}: {obs_params:?}"
+            );
         }
     }
 }

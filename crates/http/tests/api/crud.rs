@@ -50,15 +50,22 @@ both_stores! {
         let answer = app.post("Patient", &chalmers()).await;
         assert_eq!(answer.status, 201, "create: {}", answer.describe());
         assert_eq!(answer.media_type(), "application/fhir+json");
-        let id = answer.body["id"].as_str().expect("the created resource has an id");
-        let location = answer.header("location").expect("201 Created needs a Location");
+        let id = answer.body["id"]
+            .as_str()
+            .expect("the created resource has an id");
+        let location = answer
+            .header("location")
+            .expect("201 Created needs a Location");
         assert_eq!(
             location,
             format!("{}/Patient/{id}/_history/1", app.base),
             "Location is the new version's URL"
         );
         assert_eq!(answer.header("etag"), Some("W/\"1\""));
-        assert!(answer.header("last-modified").is_some(), "Last-Modified is set");
+        assert!(
+            answer.header("last-modified").is_some(),
+            "Last-Modified is set"
+        );
         assert_eq!(answer.body["meta"]["versionId"], "1");
         assert!(
             answer.body["meta"]["lastUpdated"].is_string(),
@@ -66,7 +73,12 @@ both_stores! {
             answer.body
         );
         let read = app.get_absolute(location).await;
-        assert_eq!(read.status, 200, "the Location reads back: {}", read.describe());
+        assert_eq!(
+            read.status,
+            200,
+            "the Location reads back: {}",
+            read.describe()
+        );
         assert_eq!(read.body["id"], id);
     }
 
@@ -79,6 +91,32 @@ both_stores! {
             "POST assigns a new id; the body's id is ignored"
         );
         assert_eq!(app.get("Patient/chosen-by-client").await.status, 404);
+    }
+
+    async fn create_accepts_plain_application_json(app) {
+        let answer = app
+            .raw(
+                Method::POST,
+                "Patient",
+                "application/json",
+                chalmers().to_string(),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            201,
+            "application/json is FHIR JSON too: {}",
+            answer.describe()
+        );
+        let with_charset = app
+            .raw(
+                Method::POST,
+                "Patient",
+                "application/fhir+json; charset=utf-8",
+                chalmers().to_string(),
+            )
+            .await;
+        assert_eq!(with_charset.status, 201, "{}", with_charset.describe());
     }
 
     async fn read_of_an_unknown_id_is_404(app) {
@@ -106,9 +144,17 @@ both_stores! {
         let mut patient = chalmers();
         patient["id"] = json!("client-chosen-1");
         let answer = app.put("Patient/client-chosen-1", &patient).await;
-        assert_eq!(answer.status, 201, "update as create: {}", answer.describe());
+        assert_eq!(
+            answer.status,
+            201,
+            "update as create: {}",
+            answer.describe()
+        );
         assert_eq!(answer.header("etag"), Some("W/\"1\""));
-        assert_eq!(answer.body["id"], "client-chosen-1", "the client's id is kept");
+        assert_eq!(
+            answer.body["id"], "client-chosen-1",
+            "the client's id is kept"
+        );
         assert_eq!(answer.body["meta"]["versionId"], "1");
         assert!(
             answer
@@ -143,7 +189,12 @@ both_stores! {
             .await
             .assert_outcome(410, "read after delete");
         let v1 = app.get(&format!("Patient/{id}/_history/1")).await;
-        assert_eq!(v1.status, 200, "vread of the version before the delete: {}", v1.describe());
+        assert_eq!(
+            v1.status,
+            200,
+            "vread of the version before the delete: {}",
+            v1.describe()
+        );
         assert_eq!(v1.body["name"][0]["family"], "Chalmers");
         assert_eq!(v1.header("etag"), Some("W/\"1\""));
         app.get(&format!("Patient/{id}/_history/2"))
@@ -179,7 +230,10 @@ both_stores! {
             "update of a deleted resource: {}",
             answer.describe()
         );
-        assert_eq!(answer.body["meta"]["versionId"], "3", "versions continue after the delete");
+        assert_eq!(
+            answer.body["meta"]["versionId"], "3",
+            "versions continue after the delete"
+        );
         assert_eq!(app.get(&format!("Patient/{id}")).await.status, 200);
     }
 
@@ -209,13 +263,21 @@ both_stores! {
             { "op": "remove", "path": "/birthDate" }
         ]);
         let answer = app
-            .patch(&format!("Patient/{id}"), &patch, "application/json-patch+json", &[])
+            .patch(
+                &format!("Patient/{id}"),
+                &patch,
+                "application/json-patch+json",
+                &[],
+            )
             .await;
         assert_eq!(answer.status, 200, "patch: {}", answer.describe());
         assert_eq!(answer.header("etag"), Some("W/\"2\""));
         let read = app.get(&format!("Patient/{id}")).await;
         assert_eq!(read.body["gender"], "female");
-        assert_eq!(read.body["name"][0]["given"], json!(["Peter", "James", "Jo"]));
+        assert_eq!(
+            read.body["name"][0]["given"],
+            json!(["Peter", "James", "Jo"])
+        );
         assert!(read.body.get("birthDate").is_none(), "removed by the patch");
         assert_eq!(read.body["meta"]["versionId"], "2");
     }
@@ -223,9 +285,14 @@ both_stores! {
     async fn patch_with_another_content_type_is_415(app) {
         let id = create_patient(&app).await;
         let patch = json!([{ "op": "replace", "path": "/gender", "value": "female" }]);
-        app.patch(&format!("Patient/{id}"), &patch, "application/fhir+json", &[])
-            .await
-            .assert_outcome(415, "PATCH sent as application/fhir+json");
+        app.patch(
+            &format!("Patient/{id}"),
+            &patch,
+            "application/fhir+json",
+            &[],
+        )
+        .await
+        .assert_outcome(415, "PATCH sent as application/fhir+json");
         let read = app.get(&format!("Patient/{id}")).await;
         assert_eq!(read.body["gender"], "male", "nothing was patched");
     }
@@ -237,7 +304,12 @@ both_stores! {
             { "op": "replace", "path": "/gender", "value": "other" }
         ]);
         let answer = app
-            .patch(&format!("Patient/{id}"), &patch, "application/json-patch+json", &[])
+            .patch(
+                &format!("Patient/{id}"),
+                &patch,
+                "application/json-patch+json",
+                &[],
+            )
             .await;
         assert!(
             (400..500).contains(&answer.status),
@@ -246,9 +318,14 @@ both_stores! {
         );
         answer.assert_outcome(answer.status, "failed patch");
         let invalid = json!([{ "op": "replace", "path": "/gender", "value": "mal" }]);
-        app.patch(&format!("Patient/{id}"), &invalid, "application/json-patch+json", &[])
-            .await
-            .assert_outcome(422, "a patch that makes the resource invalid");
+        app.patch(
+            &format!("Patient/{id}"),
+            &invalid,
+            "application/json-patch+json",
+            &[],
+        )
+        .await
+        .assert_outcome(422, "a patch that makes the resource invalid");
         let read = app.get(&format!("Patient/{id}")).await;
         assert_eq!(read.header("etag"), Some("W/\"1\""), "still version 1");
         assert_eq!(read.body["gender"], "male");
@@ -258,14 +335,21 @@ both_stores! {
         let id = create_patient(&app).await;
         let mut body = chalmers();
         body["id"] = json!(id);
-        assert_eq!(update(&app, &id, &body, &[("if-match", "W/\"1\"")]).await, 200);
+        assert_eq!(
+            update(&app, &id, &body, &[("if-match", "W/\"1\"")]).await,
+            200
+        );
         body["gender"] = json!("female");
         let stale = app
             .put_with(&format!("Patient/{id}"), &body, &[("if-match", "W/\"1\"")])
             .await;
         stale.assert_outcome(412, "update with If-Match of an old version");
         let read = app.get(&format!("Patient/{id}")).await;
-        assert_eq!(read.header("etag"), Some("W/\"2\""), "the stale update wrote nothing");
+        assert_eq!(
+            read.header("etag"),
+            Some("W/\"2\""),
+            "the stale update wrote nothing"
+        );
         assert_eq!(read.body["gender"], "male");
         let patch = json!([{ "op": "replace", "path": "/gender", "value": "female" }]);
         app.patch(
@@ -278,6 +362,19 @@ both_stores! {
         .assert_outcome(412, "patch with If-Match of an old version");
     }
 
+    async fn update_with_if_match_of_a_resource_that_does_not_exist_is_412(app) {
+        let mut body = chalmers();
+        body["id"] = json!("not-there");
+        app.put_with("Patient/not-there", &body, &[("if-match", "W/\"1\"")])
+            .await
+            .assert_outcome(412, "If-Match on a resource that does not exist");
+        assert_eq!(
+            app.get("Patient/not-there").await.status,
+            404,
+            "nothing was created"
+        );
+    }
+
     async fn update_with_the_current_if_match_succeeds(app) {
         let id = create_patient(&app).await;
         let mut body = chalmers();
@@ -286,7 +383,12 @@ both_stores! {
         let answer = app
             .put_with(&format!("Patient/{id}"), &body, &[("if-match", "W/\"1\"")])
             .await;
-        assert_eq!(answer.status, 200, "If-Match of the current version: {}", answer.describe());
+        assert_eq!(
+            answer.status,
+            200,
+            "If-Match of the current version: {}",
+            answer.describe()
+        );
         assert_eq!(answer.header("etag"), Some("W/\"2\""));
         let patch = json!([{ "op": "replace", "path": "/gender", "value": "other" }]);
         let patched = app
@@ -297,7 +399,12 @@ both_stores! {
                 &[("if-match", "W/\"2\"")],
             )
             .await;
-        assert_eq!(patched.status, 200, "patch with the current If-Match: {}", patched.describe());
+        assert_eq!(
+            patched.status,
+            200,
+            "patch with the current If-Match: {}",
+            patched.describe()
+        );
         assert_eq!(patched.header("etag"), Some("W/\"3\""));
     }
 
@@ -306,7 +413,12 @@ both_stores! {
         let fresh = app
             .get_with(&format!("Patient/{id}"), &[("if-none-match", "W/\"1\"")])
             .await;
-        assert_eq!(fresh.status, 304, "the client has the current version: {}", fresh.describe());
+        assert_eq!(
+            fresh.status,
+            304,
+            "the client has the current version: {}",
+            fresh.describe()
+        );
         assert!(fresh.raw.is_empty(), "304 has no body");
         let mut body = chalmers();
         body["id"] = json!(id);
@@ -314,7 +426,12 @@ both_stores! {
         let stale = app
             .get_with(&format!("Patient/{id}"), &[("if-none-match", "W/\"1\"")])
             .await;
-        assert_eq!(stale.status, 200, "the client's version is old: {}", stale.describe());
+        assert_eq!(
+            stale.status,
+            200,
+            "the client's version is old: {}",
+            stale.describe()
+        );
         assert_eq!(stale.header("etag"), Some("W/\"2\""));
         assert_eq!(stale.body["resourceType"], "Patient");
     }
@@ -324,13 +441,19 @@ both_stores! {
             .post_with("Patient", &chalmers(), &[("prefer", "return=minimal")])
             .await;
         assert_eq!(answer.status, 201, "create: {}", answer.describe());
-        assert!(answer.raw.is_empty(), "return=minimal: no body, got {:?}", answer.body);
+        assert!(
+            answer.raw.is_empty(),
+            "return=minimal: no body, got {:?}",
+            answer.body
+        );
         assert_eq!(answer.header("etag"), Some("W/\"1\""));
         let location = answer.header("location").expect("Location").to_owned();
         let path = crate::helpers::type_and_id(&location);
         let mut body = chalmers();
         body["id"] = json!(path.trim_start_matches("Patient/"));
-        let updated = app.put_with(&path, &body, &[("prefer", "return=minimal")]).await;
+        let updated = app
+            .put_with(&path, &body, &[("prefer", "return=minimal")])
+            .await;
         assert_eq!(updated.status, 200, "update: {}", updated.describe());
         assert!(updated.raw.is_empty(), "return=minimal on update: no body");
         assert_eq!(updated.header("etag"), Some("W/\"2\""));
@@ -338,7 +461,11 @@ both_stores! {
 
     async fn prefer_return_representation_sends_the_resource(app) {
         let answer = app
-            .post_with("Patient", &chalmers(), &[("prefer", "return=representation")])
+            .post_with(
+                "Patient",
+                &chalmers(),
+                &[("prefer", "return=representation")],
+            )
             .await;
         assert_eq!(answer.status, 201, "create: {}", answer.describe());
         assert_eq!(answer.media_type(), "application/fhir+json");
@@ -349,7 +476,11 @@ both_stores! {
 
     async fn prefer_return_operation_outcome_sends_an_outcome(app) {
         let answer = app
-            .post_with("Patient", &chalmers(), &[("prefer", "return=OperationOutcome")])
+            .post_with(
+                "Patient",
+                &chalmers(),
+                &[("prefer", "return=OperationOutcome")],
+            )
             .await;
         assert_eq!(answer.status, 201, "create: {}", answer.describe());
         assert_eq!(answer.media_type(), "application/fhir+json");
@@ -358,13 +489,18 @@ both_stores! {
             "return=OperationOutcome: {}",
             answer.body
         );
-        assert!(answer.header("location").is_some(), "the Location is still given");
+        assert!(
+            answer.header("location").is_some(),
+            "the Location is still given"
+        );
     }
 
     async fn decimal_precision_survives_a_round_trip(app) {
         // FHIR decimals keep their precision: 5.40 is not 5.4 and 0.010 is not 0.01.
         let body = r#"{"resourceType":"Observation","status":"final","code":{"text":"weight"},"valueQuantity":{"value":5.40,"unit":"kg"},"component":[{"code":{"text":"x"},"valueQuantity":{"value":0.010}}]}"#;
-        let created = app.raw(Method::POST, "Observation", "application/fhir+json", body).await;
+        let created = app
+            .raw(Method::POST, "Observation", "application/fhir+json", body)
+            .await;
         assert_eq!(created.status, 201, "create: {}", created.describe());
         let id = created.body["id"].as_str().expect("id").to_owned();
         let read = app.get(&format!("Observation/{id}")).await;

@@ -55,27 +55,45 @@ both_stores! {
         let deletion = &entries[0];
         assert_eq!(deletion["request"]["method"], "DELETE", "{deletion}");
         assert_eq!(deletion["request"]["url"], "Patient/h1");
-        assert!(deletion.get("resource").is_none(), "a deletion has no resource: {deletion}");
+        assert!(
+            deletion.get("resource").is_none(),
+            "a deletion has no resource: {deletion}"
+        );
 
         assert_eq!(entries[1]["request"]["method"], "PUT");
         assert_eq!(entries[1]["resource"]["name"][0]["family"], "Second");
-        assert_eq!(entries[2]["request"]["method"], "PUT", "the first version came from a PUT");
+        assert_eq!(
+            entries[2]["request"]["method"], "PUT",
+            "the first version came from a PUT"
+        );
         assert_eq!(entries[2]["resource"]["name"][0]["family"], "First");
         for entry in &entries {
             assert!(
-                entry["fullUrl"].as_str().is_some_and(|u| u.ends_with("/Patient/h1")),
+                entry["fullUrl"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("/Patient/h1")),
                 "fullUrl names the resource: {entry}"
             );
-            assert!(entry["response"]["status"].is_string(), "entry.response.status: {entry}");
+            assert!(
+                entry["response"]["status"].is_string(),
+                "entry.response.status: {entry}"
+            );
         }
     }
 
     async fn instance_history_records_post_and_patch(app) {
-        let created = app.create(&json!({ "resourceType": "Patient", "gender": "male" })).await;
+        let created = app
+            .create(&json!({ "resourceType": "Patient", "gender": "male" }))
+            .await;
         let id = created["id"].as_str().unwrap();
         let patch = json!([{ "op": "replace", "path": "/gender", "value": "female" }]);
         let patched = app
-            .patch(&format!("Patient/{id}"), &patch, "application/json-patch+json", &[])
+            .patch(
+                &format!("Patient/{id}"),
+                &patch,
+                "application/json-patch+json",
+                &[],
+            )
             .await;
         assert_eq!(patched.status, 200, "{}", patched.describe());
         let bundle = history(&app, &format!("Patient/{id}/_history")).await;
@@ -107,11 +125,20 @@ both_stores! {
         assert_eq!(bundle["total"], 3, "{bundle}");
         let seen: Vec<(String, String)> = entries(&bundle)
             .iter()
-            .map(|e| (e["resource"]["id"].as_str().unwrap_or("").to_owned(), entry_version(e)))
+            .map(|e| {
+                (
+                    e["resource"]["id"].as_str().unwrap_or("").to_owned(),
+                    entry_version(e),
+                )
+            })
             .collect();
         assert_eq!(
             seen,
-            [("t2".to_owned(), "1".to_owned()), ("t1".into(), "2".into()), ("t1".into(), "1".into())],
+            [
+                ("t2".to_owned(), "1".to_owned()),
+                ("t1".into(), "2".into()),
+                ("t1".into(), "1".into())
+            ],
             "newest first, Patients only"
         );
         let observations = history(&app, "Observation/_history").await;
@@ -124,16 +151,30 @@ both_stores! {
             "resourceType": "Observation", "status": "final", "code": { "text": "x" }
         }))
         .await;
-        app.upsert(&json!({ "resourceType": "Organization", "id": "o1", "name": "Acme" })).await;
+        app.upsert(&json!({ "resourceType": "Organization", "id": "o1", "name": "Acme" }))
+            .await;
         assert_eq!(app.delete("Organization/o1").await.status, 204);
         let bundle = history(&app, "_history").await;
         assert_eq!(bundle["total"], 4, "{bundle}");
         let kinds: Vec<String> = entries(&bundle)
             .iter()
-            .map(|e| format!("{} {}", e["request"]["method"].as_str().unwrap_or(""),
-                e["request"]["url"].as_str().unwrap_or("")))
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["request"]["method"].as_str().unwrap_or(""),
+                    e["request"]["url"].as_str().unwrap_or("")
+                )
+            })
             .collect();
-        assert_eq!(kinds, ["DELETE Organization/o1", "PUT Organization/o1", "POST Observation", "PUT Patient/s1"]);
+        assert_eq!(
+            kinds,
+            [
+                "DELETE Organization/o1",
+                "PUT Organization/o1",
+                "POST Observation",
+                "PUT Patient/s1"
+            ]
+        );
     }
 
     async fn history_count_pages_through_next_links(app) {
@@ -141,7 +182,11 @@ both_stores! {
             app.upsert(&patient("paged", family)).await;
         }
         let first = history(&app, "Patient/paged/_history?_count=2").await;
-        assert_eq!(entries(&first).len(), 2, "_count=2 gives 2 entries: {first}");
+        assert_eq!(
+            entries(&first).len(),
+            2,
+            "_count=2 gives 2 entries: {first}"
+        );
         assert_eq!(first["total"], 5, "total counts all versions, not the page");
         let mut versions: Vec<String> = entries(&first).iter().map(entry_version).collect();
         let mut next = link(&first, "next");
@@ -151,12 +196,19 @@ both_stores! {
             assert!(pages <= 5, "the next links never end");
             let page = app.get_absolute(&url).await;
             assert_eq!(page.status, 200, "GET {url}: {}", page.describe());
-            assert!(entries(&page.body).len() <= 2, "every page honours _count=2");
+            assert!(
+                entries(&page.body).len() <= 2,
+                "every page honours _count=2"
+            );
             versions.extend(entries(&page.body).iter().map(entry_version));
             next = link(&page.body, "next");
         }
         assert_eq!(pages, 3);
-        assert_eq!(versions, ["5", "4", "3", "2", "1"], "every version once, newest first");
+        assert_eq!(
+            versions,
+            ["5", "4", "3", "2", "1"],
+            "every version once, newest first"
+        );
     }
 
     async fn history_since_leaves_out_older_versions(app) {
@@ -164,21 +216,36 @@ both_stores! {
         tokio::time::sleep(Duration::from_millis(20)).await;
         let v2 = app.upsert(&patient("since", "B")).await;
         app.upsert(&patient("since", "C")).await;
-        let since = v2["meta"]["lastUpdated"].as_str().expect("meta.lastUpdated").to_owned();
+        let since = v2["meta"]["lastUpdated"]
+            .as_str()
+            .expect("meta.lastUpdated")
+            .to_owned();
         let bundle = history(
             &app,
             &format!("Patient/since/_history?{}", query(&[("_since", &since)])),
         )
         .await;
         let versions: Vec<String> = entries(&bundle).iter().map(entry_version).collect();
-        assert_eq!(versions, ["3", "2"], "_since={since} includes versions at or after it");
-        let all: HashSet<String> = entries(&history(&app, &format!("_history?{}", query(&[("_since", &since)]))).await)
-            .iter()
-            .map(entry_version)
-            .collect();
-        assert_eq!(all, HashSet::from(["3".to_owned(), "2".to_owned()]), "system history too");
+        assert_eq!(
+            versions,
+            ["3", "2"],
+            "_since={since} includes versions at or after it"
+        );
+        let all: HashSet<String> =
+            entries(&history(&app, &format!("_history?{}", query(&[("_since", &since)]))).await)
+                .iter()
+                .map(entry_version)
+                .collect();
+        assert_eq!(
+            all,
+            HashSet::from(["3".to_owned(), "2".to_owned()]),
+            "system history too"
+        );
         let future = history(&app, "Patient/since/_history?_since=2999-01-01T00:00:00Z").await;
-        assert!(entries(&future).is_empty(), "nothing was written after 2999: {future}");
+        assert!(
+            entries(&future).is_empty(),
+            "nothing was written after 2999: {future}"
+        );
     }
 
     async fn history_with_an_unknown_parameter_is_400(app) {

@@ -6,7 +6,7 @@
 //! existing resources matched by `ifNoneExist` / conditional PUT) before anything is written,
 //! so entries may reference each other in any order. A batch runs each entry on its own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use carefront_fhir::{Issue, IssueCode};
 use serde_json::{json, Map, Value};
@@ -92,11 +92,29 @@ impl Repository {
         order.sort_by_key(|e| (e.method, e.index));
         let mut targets: HashMap<usize, Target> = HashMap::new();
         let mut aliases: HashMap<String, String> = HashMap::new();
+        // FHIR: a transaction may not act on one resource through two entries.
+        let mut touched: HashSet<(String, String)> = HashSet::new();
         for entry in &order {
             let target = self
                 .resolve_target(tx, entry)
                 .await
                 .map_err(|e| RepoError::InEntry(entry.index, Box::new(e)))?;
+            if entry.method != Method::Get {
+                if let Some(id) = target.id() {
+                    if !touched.insert((entry.resource_type.clone(), id.to_owned())) {
+                        return Err(RepoError::InEntry(
+                            entry.index,
+                            Box::new(RepoError::BadRequest(Issue::error(
+                                IssueCode::Invalid,
+                                format!(
+                                    "{}/{id} is changed by more than one entry of the transaction",
+                                    entry.resource_type
+                                ),
+                            ))),
+                        ));
+                    }
+                }
+            }
             if let (Some(full_url), Some(id)) = (&entry.full_url, target.id()) {
                 aliases.insert(full_url.clone(), format!("{}/{id}", entry.resource_type));
             }

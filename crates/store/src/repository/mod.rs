@@ -343,8 +343,13 @@ impl Repository {
             .await?;
         match single_match(tx, condition).await? {
             Some(existing) => {
+                // The client of a conditional update need not know the id it will update.
+                let mut resource = resource;
+                if prepare::body_id(&resource).is_none() && resource.is_object() {
+                    resource["id"] = Value::String(existing.id.clone());
+                }
                 prepare::check_body_id(&resource, Some(&existing.id))?;
-                self.update_in(tx, resource_type, &existing.id.clone(), resource, pre)
+                self.update_in(tx, resource_type, &existing.id, resource, pre)
                     .await
             }
             None => {

@@ -133,7 +133,14 @@ fn write_scratch_db() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let mut f = std::io::BufWriter::new(std::fs::File::create("/tmp/scratch_data.sql").unwrap());
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(if pg() {
+            "/tmp/scratch_data_pg.sql"
+        } else {
+            "/tmp/scratch_data.sql"
+        })
+        .unwrap(),
+    );
     writeln!(f, "BEGIN;").unwrap();
     let mut seed: u64 = 42;
     let mut rnd = |m: usize| {
@@ -179,12 +186,27 @@ fn write_scratch_db() {
     writeln!(f, "COMMIT;").unwrap();
 }
 
+fn pg() -> bool {
+    std::env::var("PG").is_ok()
+}
+fn dialect() -> Dialect {
+    if pg() {
+        Dialect::Postgres
+    } else {
+        Dialect::Sqlite
+    }
+}
+
 fn write_resource(f: &mut impl Write, rid: i64, r: &serde_json::Value, lu: i64) {
     let rt = r["resourceType"].as_str().unwrap();
     let id = r["id"].as_str().unwrap();
     let content = r.to_string().replace('\'', "''");
-    writeln!(f, "INSERT INTO resources (rid, res_type, res_id, version, last_updated, deleted, content) VALUES ({rid}, '{rt}', '{id}', 1, {lu}, 0, '{content}');").unwrap();
-    for s in index_inserts(Dialect::Sqlite, rid, true, rt, &extract(r)) {
+    if pg() {
+        writeln!(f, "INSERT INTO resources (rid, res_type, res_id, version, last_updated, deleted, content) OVERRIDING SYSTEM VALUE VALUES ({rid}, '{rt}', '{id}', 1, {lu}, false, convert_to('{content}', 'UTF8'));").unwrap();
+    } else {
+        writeln!(f, "INSERT INTO resources (rid, res_type, res_id, version, last_updated, deleted, content) VALUES ({rid}, '{rt}', '{id}', 1, {lu}, 0, '{content}');").unwrap();
+    }
+    for s in index_inserts(dialect(), rid, true, rt, &extract(r)) {
         if s.text.starts_with("DELETE") {
             continue;
         }
@@ -197,7 +219,12 @@ fn write_resource(f: &mut impl Write, rid: i64, r: &serde_json::Value, lu: i64) 
 #[ignore]
 fn write_scratch_queries() {
     let text = std::fs::read_to_string("/tmp/scratch_queries.txt").unwrap();
-    let mut f = std::fs::File::create("/tmp/scratch_queries.sql").unwrap();
+    let mut f = std::fs::File::create(if pg() {
+        "/tmp/scratch_queries_pg.sql"
+    } else {
+        "/tmp/scratch_queries.sql"
+    })
+    .unwrap();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let (rt, qs) = line.split_once('?').unwrap_or((line, ""));
         let params: Vec<(String, String)> = qs
@@ -210,32 +237,39 @@ fn write_scratch_queries() {
             .collect();
         let rt = if rt.is_empty() { None } else { Some(rt) };
         let q = parse_query(rt, &params, false, 10, 1000).unwrap();
-        writeln!(f, ".print '### {line}'").unwrap();
+        let d = dialect();
+        let gc = if pg() {
+            "string_agg(res_id, ' ' ORDER BY n)"
+        } else {
+            "group_concat(res_id, ' ')"
+        };
+        let rn = if pg() {
+            ", row_number() OVER () AS n"
+        } else {
+            ""
+        };
+        let echo = if pg() { "\\echo" } else { ".print" };
+        writeln!(f, "{echo} '### {}'", line.replace('\'', "")).unwrap();
+        writeln!(f, "SELECT 'count', ({});", render(&count_sql(d, &q))).unwrap();
         writeln!(
             f,
-            "SELECT 'count', ({});",
-            render(&count_sql(Dialect::Sqlite, &q))
-        )
-        .unwrap();
-        writeln!(
-            f,
-            "SELECT group_concat(res_id, ' ') FROM ({});",
-            render(&page_sql(Dialect::Sqlite, &q))
+            "SELECT {gc} FROM (SELECT res_id{rn} FROM ({}) AS p) AS q;",
+            render(&page_sql(d, &q))
         )
         .unwrap();
         for inc in &q.includes {
             writeln!(
                 f,
-                "SELECT 'include', group_concat(res_id, ' ') FROM ({});",
-                render(&include_sql(Dialect::Sqlite, inc, &[1, 2, 3, 4]))
+                "SELECT 'include', {gc} FROM (SELECT res_id{rn} FROM ({}) AS p) AS q;",
+                render(&include_sql(d, inc, &[1, 2, 3, 4]))
             )
             .unwrap();
         }
         for inc in &q.revincludes {
             writeln!(
                 f,
-                "SELECT 'revinclude', group_concat(res_id, ' ') FROM ({});",
-                render(&revinclude_sql(Dialect::Sqlite, inc, &[1, 3]))
+                "SELECT 'revinclude', {gc} FROM (SELECT res_id{rn} FROM ({}) AS p) AS q;",
+                render(&revinclude_sql(d, inc, &[1, 3]))
             )
             .unwrap();
         }
