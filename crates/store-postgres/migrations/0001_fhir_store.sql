@@ -65,6 +65,8 @@ CREATE TABLE idx_date (
     end_ts BIGINT NOT NULL
 );
 CREATE INDEX idx_date_lookup ON idx_date (res_type, param, start_ts);
+-- Ranges are compared at both ends (ge/gt use the end).
+CREATE INDEX idx_date_end ON idx_date (res_type, param, end_ts);
 CREATE INDEX idx_date_rid ON idx_date (rid);
 
 CREATE TABLE idx_number (
@@ -75,6 +77,7 @@ CREATE TABLE idx_number (
     high DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX idx_number_lookup ON idx_number (res_type, param, low);
+CREATE INDEX idx_number_high ON idx_number (res_type, param, high);
 CREATE INDEX idx_number_rid ON idx_number (rid);
 
 CREATE TABLE idx_quantity (
@@ -87,6 +90,7 @@ CREATE TABLE idx_quantity (
     code TEXT COLLATE "C"
 );
 CREATE INDEX idx_quantity_lookup ON idx_quantity (res_type, param, low);
+CREATE INDEX idx_quantity_high ON idx_quantity (res_type, param, high);
 CREATE INDEX idx_quantity_rid ON idx_quantity (rid);
 
 CREATE TABLE idx_uri (

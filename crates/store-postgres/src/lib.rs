@@ -31,6 +31,9 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(2))
             .acquire_timeout(Duration::from_secs(30))
+            // A ping before every checkout costs a round trip per request; broken connections
+            // surface as errors on use instead.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(unavailable)?;

@@ -12,13 +12,14 @@ pub struct IndexEntry {
 /// partial date such as `2020-03` covers the whole month (`start` inclusive, `end` exclusive).
 #[derive(Debug, Clone, PartialEq)]
 pub enum IndexValue {
-    /// `normalized` is lower-cased with accents and punctuation folded (for the default
-    /// starts-with and :contains matches); `exact` is the value as written (for :exact).
+    /// `normalized` is [`normalize`](super::normalize)d: lower-cased, Latin accents folded,
+    /// whitespace collapsed, at most 1,024 bytes (for the default starts-with and :contains
+    /// matches); `exact` is the value as written (for :exact).
     String {
         normalized: String,
         exact: String,
     },
-    /// A coded value; `text` is the normalized display/text, for `:text`.
+    /// A coded value (`system|code`; a ContactPoint or plain code has no system).
     Token {
         system: Option<String>,
         code: Option<String>,

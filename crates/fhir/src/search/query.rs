@@ -93,6 +93,8 @@ pub enum SearchValue {
         url: Option<String>,
     },
     /// A date with its implicit range, microseconds since epoch (start inclusive, end exclusive).
+    /// For `ap` the range is already widened by the approximation margin (so are a number's
+    /// and a quantity's `low`/`high`).
     Date {
         prefix: Prefix,
         start: i64,

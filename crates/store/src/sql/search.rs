@@ -125,6 +125,4 @@ fn where_clause(s: &mut Sql, query: &SearchQuery) {
 }
 
 #[cfg(test)]
-mod scratch;
-#[cfg(test)]
 mod tests;

@@ -38,6 +38,10 @@ pub fn parse_query(
         ..SearchQuery::default()
     };
     for (key, value) in params {
+        // An empty value does not ask for anything (`name=`, `_count=`).
+        if value.is_empty() {
+            continue;
+        }
         let outcome = match key.as_str() {
             "_count" => number(key, value).map(|n| query.count = n.min(max_count)),
             "_offset" => number(key, value).map(|n| query.offset = n),
@@ -58,8 +62,6 @@ pub fn parse_query(
             _ if key.starts_with("_revinclude") => {
                 include(key, value).map(|i| query.revincludes.push(i))
             }
-            // An empty value does not constrain anything.
-            _ if value.is_empty() => Ok(()),
             _ => filter(resource_type, key, value).map(|f| query.filters.push(f)),
         };
         match outcome {
@@ -250,22 +252,22 @@ fn filter(resource_type: Option<&str>, key: &str, value: &str) -> Parsed<Filter>
     if let Some(chained) = chained {
         return chain(param, modifier, chained, value);
     }
-    let modifier = parse_modifier(param, modifier)?;
-    let values = values::parse_values(param, modifier.0, modifier.1, value)?;
+    let (modifier, type_name) = parse_modifier(param, modifier)?;
+    let values = values::parse_values(param, modifier, type_name, value)?;
     Ok(Filter {
         param: code.to_owned(),
         kind: param.kind,
-        modifier: modifier.0,
+        modifier,
         values,
         chain: None,
     })
 }
 
 /// The modifier of `param`, and for `:Type` the type it names.
-fn parse_modifier(
+fn parse_modifier<'t>(
     param: &SearchParam,
-    text: Option<&str>,
-) -> Parsed<(Modifier, Option<&'static str>)> {
+    text: Option<&'t str>,
+) -> Parsed<(Modifier, Option<&'t str>)> {
     let Some(text) = text else {
         return Ok((Modifier::None, None));
     };
@@ -285,8 +287,7 @@ fn parse_modifier(
                     param.code
                 )));
             }
-            let t = crate::resource_types::all().find(|x| *x == t);
-            return Ok((Modifier::Type, t));
+            return Ok((Modifier::Type, Some(t)));
         }
         other => {
             return Err(unsupported(format!(
@@ -322,20 +323,15 @@ fn chain(
         Some((c, m)) => (c, Some(m)),
         None => (chained, None),
     };
-    let candidates: Vec<&str> = match modifier {
-        Some(t) => {
-            let (m, t) = parse_modifier(param, Some(t))?;
-            match (m, t) {
-                (Modifier::Type, Some(t)) => vec![t],
-                _ => {
-                    return Err(unsupported(format!(
-                        "Only a resource type can qualify a chained parameter, not ':{}'",
-                        modifier.unwrap_or_default()
-                    )))
-                }
-            }
+    let candidates: Vec<&str> = match parse_modifier(param, modifier)? {
+        (Modifier::Type, Some(t)) => vec![t],
+        (Modifier::None, _) => param.targets.iter().map(String::as_str).collect(),
+        _ => {
+            return Err(unsupported(format!(
+                "Only a resource type can qualify a chained parameter, not ':{}'",
+                modifier.unwrap_or_default()
+            )))
         }
-        None => param.targets.iter().map(String::as_str).collect(),
     };
     // The target types on which the chained parameter exists and is supported.
     let mut found: Vec<(&str, &'static SearchParam)> = Vec::new();
