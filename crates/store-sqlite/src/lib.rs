@@ -9,6 +9,7 @@
 //! single writer connection (so racing conditional creates are serialised for free), and reads
 //! use a pool of read-only connections in WAL mode, which never wait for the writer.
 
+mod checkpoint;
 mod migrate;
 mod params;
 
@@ -34,6 +35,8 @@ pub struct SqliteStore {
     writer: Arc<AsyncMutex<Connection>>,
     readers: Mutex<Vec<Connection>>,
     max_idle_readers: usize,
+    /// The checkpoint thread stops when this is dropped.
+    _alive: Arc<()>,
 }
 
 impl SqliteStore {
@@ -50,15 +53,23 @@ impl SqliteStore {
         configure(&writer)?;
         // WAL lets readers work while the writer writes. NORMAL synchronous in WAL mode never
         // corrupts the database; a power cut may lose the last transactions, not older ones.
+        // Checkpoints (copying the WAL into the database file, with fsyncs) run on a thread
+        // of their own, so a write transaction never pays for one.
         writer
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA wal_autocheckpoint = 0;",
+            )
             .map_err(db_err)?;
         migrate::run(&mut writer)?;
+        let alive = Arc::new(());
+        checkpoint::start(path.to_path_buf(), Arc::downgrade(&alive));
         Ok(SqliteStore {
             path: path.to_path_buf(),
             writer: Arc::new(AsyncMutex::new(writer)),
             readers: Mutex::new(Vec::new()),
             max_idle_readers: readers.max(1) as usize,
+            _alive: alive,
         })
     }
 

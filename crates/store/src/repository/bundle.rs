@@ -206,17 +206,18 @@ impl Repository {
                 resource: existing,
                 created: false,
             }),
-            (Method::Post, Target::New(id)) => EntryResult::Written(
-                self.create_in(tx, rt, need(resource)?, None, Some(id))
-                    .await?,
-            ),
+            (Method::Post, Target::New(id)) => {
+                let checked = super::prepare::check(rt, need(resource)?)?;
+                EntryResult::Written(self.create_in(tx, rt, &checked, None, Some(id)).await?)
+            }
             (Method::Put, Target::Id(id) | Target::New(id)) => {
                 let mut resource = need(resource)?;
                 if entry.query.is_some() {
                     // Conditional PUT: the body may omit the id the criteria found.
                     resource["id"] = Value::String(id.clone());
                 }
-                EntryResult::Written(self.update_in(tx, rt, &id, resource, &pre).await?)
+                let checked = super::prepare::check(rt, resource)?;
+                EntryResult::Written(self.update_in(tx, rt, &id, &checked, &pre).await?)
             }
             (Method::Patch, Target::Id(id)) => {
                 let patch = super::prepare::parse_patch(&need(resource)?)?;

@@ -172,12 +172,15 @@ impl Repository {
             Some(q) => Some(self.condition(resource_type, q)?),
             None => None,
         };
+        // Validation and indexing happen before the write transaction: on SQLite the
+        // transaction holds the single writer, so only database work should happen inside it.
+        let checked = prepare::check(resource_type, resource)?;
         let mut tx = self.store.begin().await?;
         let written = self
             .create_in(
                 tx.as_mut(),
                 resource_type,
-                resource,
+                &checked,
                 condition.as_ref(),
                 None,
             )
@@ -195,8 +198,10 @@ impl Repository {
         pre: &Preconditions,
     ) -> Result<Written, RepoError> {
         check_type(resource_type)?;
+        prepare::check_id(id)?;
+        let checked = prepare::check(resource_type, resource)?;
         retrying!(self, |tx| self
-            .update_in(tx, resource_type, id, resource.clone(), pre)
+            .update_in(tx, resource_type, id, &checked, pre)
             .await)
     }
 
@@ -210,8 +215,9 @@ impl Repository {
     ) -> Result<Written, RepoError> {
         check_type(resource_type)?;
         let condition = self.condition(resource_type, criteria)?;
+        let checked = prepare::check(resource_type, resource)?;
         retrying!(self, |tx| self
-            .conditional_update_in(tx, resource_type, &condition, resource.clone(), pre)
+            .conditional_update_in(tx, resource_type, &condition, &checked, pre)
             .await)
     }
 
@@ -279,7 +285,7 @@ impl Repository {
         &self,
         tx: &mut dyn StoreTx,
         resource_type: &str,
-        resource: Value,
+        checked: &prepare::Checked,
         condition: Option<&SearchQuery>,
         id: Option<String>,
     ) -> Result<Written, RepoError> {
@@ -296,8 +302,7 @@ impl Repository {
             }
         }
         let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let version =
-            prepare::new_version(resource_type, &id, resource, None, WriteMethod::Create)?;
+        let version = prepare::new_version(checked, &id, None, WriteMethod::Create)?;
         let stored = write(tx, version).await?;
         Ok(Written {
             resource: stored,
@@ -310,20 +315,14 @@ impl Repository {
         tx: &mut dyn StoreTx,
         resource_type: &str,
         id: &str,
-        resource: Value,
+        checked: &prepare::Checked,
         pre: &Preconditions,
     ) -> Result<Written, RepoError> {
-        prepare::check_body_id(&resource, Some(id))?;
+        prepare::check_body_id(checked.id(), Some(id))?;
         let current = tx.read(resource_type, id).await?;
         check_if_match(current.as_ref(), pre, resource_type, id)?;
         let created = current.as_ref().is_none_or(|c| c.deleted);
-        let version = prepare::new_version(
-            resource_type,
-            id,
-            resource,
-            current.as_ref(),
-            WriteMethod::Update,
-        )?;
+        let version = prepare::new_version(checked, id, current.as_ref(), WriteMethod::Update)?;
         let stored = write(tx, version).await?;
         Ok(Written {
             resource: stored,
@@ -336,25 +335,34 @@ impl Repository {
         tx: &mut dyn StoreTx,
         resource_type: &str,
         condition: &SearchQuery,
-        resource: Value,
+        checked: &prepare::Checked,
         pre: &Preconditions,
     ) -> Result<Written, RepoError> {
         tx.lock(&format!("create:{resource_type}:{condition:?}"))
             .await?;
         match single_match(tx, condition).await? {
             Some(existing) => {
-                // The client of a conditional update need not know the id it will update.
-                let mut resource = resource;
-                if prepare::body_id(&resource).is_none() && resource.is_object() {
-                    resource["id"] = Value::String(existing.id.clone());
+                // The client of a conditional update need not know the id it will update,
+                // but an id it gives must be the match's.
+                if checked.id().is_some() {
+                    prepare::check_body_id(checked.id(), Some(&existing.id))?;
                 }
-                prepare::check_body_id(&resource, Some(&existing.id))?;
-                self.update_in(tx, resource_type, &existing.id, resource, pre)
-                    .await
+                let version = prepare::new_version(
+                    checked,
+                    &existing.id,
+                    Some(&existing),
+                    WriteMethod::Update,
+                )?;
+                check_if_match(Some(&existing), pre, resource_type, &existing.id)?;
+                let stored = write(tx, version).await?;
+                Ok(Written {
+                    resource: stored,
+                    created: false,
+                })
             }
             None => {
-                let id = prepare::body_id(&resource).map(str::to_owned);
-                self.create_in(tx, resource_type, resource, None, id).await
+                let id = checked.id().map(str::to_owned);
+                self.create_in(tx, resource_type, checked, None, id).await
             }
         }
     }
@@ -373,14 +381,8 @@ impl Repository {
             None => return Err(RepoError::not_found(resource_type, id)),
         };
         check_if_match(Some(&current), pre, resource_type, id)?;
-        let patched = prepare::apply_patch(&current, patch)?;
-        let version = prepare::new_version(
-            resource_type,
-            id,
-            patched,
-            Some(&current),
-            WriteMethod::Patch,
-        )?;
+        let patched = prepare::check(resource_type, prepare::apply_patch(&current, patch)?)?;
+        let version = prepare::new_version(&patched, id, Some(&current), WriteMethod::Patch)?;
         let stored = write(tx, version).await?;
         Ok(Written {
             resource: stored,

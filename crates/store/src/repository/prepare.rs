@@ -1,6 +1,7 @@
 //! Turning a client's resource into a new stored version: checks, id and meta stamping,
 //! validation, search index.
 
+use carefront_fhir::search::IndexEntry;
 use carefront_fhir::{search, validate, Issue, IssueCode};
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
@@ -27,8 +28,8 @@ pub fn body_id(resource: &Value) -> Option<&str> {
 }
 
 /// An update's body must carry the id of its URL (FHIR: 400 otherwise).
-pub fn check_body_id(resource: &Value, expected: Option<&str>) -> Result<(), RepoError> {
-    match (body_id(resource), expected) {
+pub fn check_body_id(body_id: Option<&str>, expected: Option<&str>) -> Result<(), RepoError> {
+    match (body_id, expected) {
         (Some(a), Some(b)) if a == b => Ok(()),
         (None, Some(b)) => Err(RepoError::BadRequest(
             Issue::error(
@@ -48,15 +49,25 @@ pub fn check_body_id(resource: &Value, expected: Option<&str>) -> Result<(), Rep
     }
 }
 
-/// Check, stamp and index `resource` as the version after `current` (or the first one).
-pub fn new_version(
-    resource_type: &str,
-    id: &str,
-    resource: Value,
-    current: Option<&StoredResource>,
-    method: WriteMethod,
-) -> Result<NewVersion, RepoError> {
-    let Value::Object(mut body) = resource else {
+/// A client's resource that passed every check that does not depend on what is stored:
+/// right type, valid R4, and its search index extracted.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    resource_type: String,
+    body: Map<String, Value>,
+    index: Vec<IndexEntry>,
+}
+
+impl Checked {
+    /// The id the client put in the body, if any.
+    pub fn id(&self) -> Option<&str> {
+        self.body.get("id").and_then(Value::as_str)
+    }
+}
+
+/// Check `resource` as a `resource_type` and extract its search index.
+pub fn check(resource_type: &str, resource: Value) -> Result<Checked, RepoError> {
+    let Value::Object(body) = resource else {
         return Err(RepoError::BadRequest(Issue::error(
             IssueCode::Structure,
             "the body must be a JSON object holding a FHIR resource",
@@ -80,23 +91,39 @@ pub fn new_version(
             ))
         }
     }
-    if !valid_id(id) {
-        return Err(RepoError::BadRequest(Issue::error(
-            IssueCode::Value,
-            format!("'{id}' is not a valid FHIR id (1-64 of A-Z, a-z, 0-9, '-' and '.')"),
-        )));
-    }
+    let resource = Value::Object(body);
+    validate::validate(&resource).map_err(RepoError::Invalid)?;
+    // The index does not depend on id, version or lastUpdated (`_id` and `_lastUpdated`
+    // are columns), so it can be extracted before they are stamped.
+    let index = search::extract(&resource);
+    let Value::Object(body) = resource else {
+        unreachable!("checked to be an object above")
+    };
+    Ok(Checked {
+        resource_type: resource_type.to_owned(),
+        body,
+        index,
+    })
+}
+
+/// Stamp `checked` with id, version and lastUpdated as the version after `current` (or the
+/// first one).
+pub fn new_version(
+    checked: &Checked,
+    id: &str,
+    current: Option<&StoredResource>,
+    method: WriteMethod,
+) -> Result<NewVersion, RepoError> {
+    check_id(id)?;
+    let mut body = checked.body.clone();
     body.insert("id".into(), Value::String(id.to_owned()));
     let version = current.map_or(1, |c| c.version + 1);
     let last_updated = now_micros().max(current.map_or(0, |c| c.last_updated + 1));
     stamp_meta(&mut body, version, last_updated);
-    let resource = Value::Object(body);
-    validate::validate(&resource).map_err(RepoError::Invalid)?;
-    let index = search::extract(&resource);
-    let content = serde_json::to_vec(&resource)
+    let content = serde_json::to_vec(&body)
         .map_err(|e| RepoError::BadRequest(Issue::error(IssueCode::Structure, e.to_string())))?;
     Ok(NewVersion {
-        resource_type: resource_type.to_owned(),
+        resource_type: checked.resource_type.clone(),
         id: id.to_owned(),
         replaces: current.map(|c| c.version),
         version,
@@ -104,7 +131,7 @@ pub fn new_version(
         deleted: false,
         method,
         content,
-        index,
+        index: checked.index.clone(),
     })
 }
 
@@ -136,6 +163,17 @@ fn stamp_meta(body: &mut Map<String, Value>, version: i64, last_updated: i64) {
         "lastUpdated".into(),
         Value::String(format_instant(last_updated)),
     );
+}
+
+/// An id in a URL must be a valid FHIR id (400 otherwise).
+pub fn check_id(id: &str) -> Result<(), RepoError> {
+    if valid_id(id) {
+        return Ok(());
+    }
+    Err(RepoError::BadRequest(Issue::error(
+        IssueCode::Value,
+        format!("'{id}' is not a valid FHIR id (1-64 of A-Z, a-z, 0-9, '-' and '.')"),
+    )))
 }
 
 fn valid_id(id: &str) -> bool {
