@@ -6,12 +6,14 @@
 //! 24,000 reads/s; see the README's benchmark section).
 //!
 //! SQLite allows one writer at a time: write transactions queue on an async lock around the
-//! single writer connection (so racing conditional creates are serialised for free), and reads
-//! use a pool of read-only connections in WAL mode, which never wait for the writer.
+//! single writer connection (so racing conditional creates are serialised for free) and commit
+//! in groups (`writer`); reads use a pool of read-only connections in WAL mode, which never
+//! wait for the writer.
 
 mod checkpoint;
 mod migrate;
 mod params;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -24,7 +26,6 @@ use carefront_store::{
     StoredResource, WriteMethod,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use params::params;
 
@@ -32,7 +33,7 @@ const DIALECT: Dialect = Dialect::Sqlite;
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Arc<AsyncMutex<Connection>>,
+    writer: writer::WriterHandle,
     readers: Mutex<Vec<Connection>>,
     max_idle_readers: usize,
     /// The checkpoint thread stops when this is dropped.
@@ -66,7 +67,7 @@ impl SqliteStore {
         checkpoint::start(path.to_path_buf(), Arc::downgrade(&alive));
         Ok(SqliteStore {
             path: path.to_path_buf(),
-            writer: Arc::new(AsyncMutex::new(writer)),
+            writer: writer::WriterHandle::new(writer),
             readers: Mutex::new(Vec::new()),
             max_idle_readers: readers.max(1) as usize,
             _alive: alive,
@@ -225,11 +226,9 @@ impl Store for SqliteStore {
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn StoreTx>> {
-        let conn = self.writer.clone().lock_owned().await;
-        // IMMEDIATE: the write lock is taken now. The lock above already makes this the only
-        // writer in the process, so this never waits unless another process writes the file.
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
-        Ok(Box::new(SqliteTx { conn, open: true }))
+        Ok(Box::new(SqliteTx {
+            tx: self.writer.begin().await?,
+        }))
     }
 }
 
@@ -248,19 +247,7 @@ impl carefront_store::search::Reader for Reader {
 }
 
 struct SqliteTx {
-    conn: OwnedMutexGuard<Connection>,
-    open: bool,
-}
-
-impl Drop for SqliteTx {
-    fn drop(&mut self) {
-        if self.open {
-            // Not committed: undo it before the next writer gets the connection.
-            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
-                tracing::error!(error = %e, "SQLite rollback failed");
-            }
-        }
-    }
+    tx: writer::WriteTx,
 }
 
 #[async_trait]
@@ -271,7 +258,7 @@ impl StoreTx for SqliteTx {
     }
 
     async fn read(&mut self, resource_type: &str, id: &str) -> StoreResult<Option<StoredResource>> {
-        read_current(&self.conn, resource_type, id)
+        read_current(self.tx.conn(), resource_type, id)
     }
 
     async fn matches(
@@ -279,11 +266,11 @@ impl StoreTx for SqliteTx {
         query: &SearchQuery,
         limit: usize,
     ) -> StoreResult<Vec<StoredResource>> {
-        fetch_resources(&self.conn, &sql::matches_sql(DIALECT, query, limit))
+        fetch_resources(self.tx.conn(), &sql::matches_sql(DIALECT, query, limit))
     }
 
     async fn write(&mut self, v: &NewVersion) -> StoreResult<()> {
-        let conn: &Connection = &self.conn;
+        let conn: &Connection = self.tx.conn();
         let rid: Option<i64> = match v.replaces {
             None => conn
                 .prepare_cached(
@@ -358,9 +345,7 @@ impl StoreTx for SqliteTx {
         Ok(())
     }
 
-    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
-        self.conn.execute_batch("COMMIT").map_err(db_err)?;
-        self.open = false;
-        Ok(())
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.tx.commit().await
     }
 }
