@@ -348,23 +348,3 @@ fn not_a_resource_gives_nothing() {
     assert!(extract(&json!({"id": "x"})).is_empty());
     assert!(extract(&json!({"resourceType": "Nope", "id": "x"})).is_empty());
 }
-
-/// Extraction speed on a typical Patient: `cargo test -p carefront-fhir --release -- --ignored
-/// extraction_speed --nocapture`.
-#[test]
-#[ignore]
-fn extraction_speed() {
-    let patient = patient_example();
-    extract(&patient);
-    let n = 20_000;
-    let t = std::time::Instant::now();
-    let mut count = 0;
-    for _ in 0..n {
-        count += extract(std::hint::black_box(&patient)).len();
-    }
-    let per = t.elapsed() / n;
-    println!(
-        "extract(Patient/example): {per:?} per call, {} entries",
-        count / n as usize
-    );
-}
