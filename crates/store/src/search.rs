@@ -58,21 +58,18 @@ async fn included(
     let rids: Vec<i64> = matches.iter().map(|r| r.rid).collect();
     let mut seen: HashSet<i64> = rids.iter().copied().collect();
     let mut out = Vec::new();
-    for include in &query.includes {
-        for r in reader
-            .resources(sql::include_sql(dialect, include, &rids))
-            .await?
-        {
-            if seen.insert(r.rid) {
-                out.push(r);
-            }
-        }
-    }
-    for include in &query.revincludes {
-        for r in reader
-            .resources(sql::revinclude_sql(dialect, include, &rids))
-            .await?
-        {
+    let statements = query
+        .includes
+        .iter()
+        .map(|i| sql::include_sql(dialect, i, &rids))
+        .chain(
+            query
+                .revincludes
+                .iter()
+                .map(|i| sql::revinclude_sql(dialect, i, &rids)),
+        );
+    for statement in statements {
+        for r in reader.resources(statement).await? {
             if seen.insert(r.rid) {
                 out.push(r);
             }

@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::request::{query_pairs, FhirHeaders};
-use super::response::{etag, BundleWriter};
+use super::response::{etag, BundleWriter, Paging};
 use crate::{ApiError, AppState};
 
 pub async fn system(
@@ -85,29 +85,15 @@ async fn run(
         HistoryScope::Type(t) => format!("{}/{t}/_history", h.base),
         HistoryScope::Instance(t, id) => format!("{}/{t}/{id}/_history", h.base),
     };
-    let link = |offset: usize| {
-        let mut kept: Vec<(&str, String)> = pairs
-            .iter()
-            .filter(|(k, _)| k != "_offset")
-            .map(|(k, v)| (k.as_str(), v.clone()))
-            .collect();
-        if offset > 0 {
-            kept.push(("_offset", offset.to_string()));
-        }
-        let qs = serde_urlencoded::to_string(&kept).unwrap_or_default();
-        if qs.is_empty() {
-            path.clone()
-        } else {
-            format!("{path}?{qs}")
-        }
-    };
-    let mut links = vec![("self", link(q.offset))];
-    if (q.offset + page.versions.len()) < page.total as usize {
-        links.push(("next", link(q.offset + q.count)));
+    let links = Paging {
+        path: &path,
+        pairs: &pairs,
+        dropped: &[],
+        offset: q.offset,
+        count: q.count,
+        has_more: q.offset + page.versions.len() < page.total as usize,
     }
-    if q.offset > 0 {
-        links.push(("previous", link(q.offset.saturating_sub(q.count))));
-    }
+    .links();
     let mut bundle = BundleWriter::new("history", Some(page.total), &links);
     for (r, method) in &page.versions {
         let url = match method {

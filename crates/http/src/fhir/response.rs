@@ -109,6 +109,51 @@ pub fn json(status: StatusCode, value: &Value) -> Response {
         .into_response()
 }
 
+/// Where a page sits in a paged result, for its self/next/previous links.
+pub struct Paging<'a> {
+    /// The URL without query: `http://host/fhir/Patient`.
+    pub path: &'a str,
+    /// The request's parameters; `_offset` and any in `dropped` are left out of links.
+    pub pairs: &'a [(String, String)],
+    pub dropped: &'a [String],
+    pub offset: usize,
+    pub count: usize,
+    pub has_more: bool,
+}
+
+impl Paging<'_> {
+    pub fn links(&self) -> Vec<(&'static str, String)> {
+        let mut links = vec![("self", self.link(self.offset))];
+        if self.has_more {
+            links.push(("next", self.link(self.offset + self.count)));
+        }
+        if self.offset > 0 && self.count > 0 {
+            links.push((
+                "previous",
+                self.link(self.offset.saturating_sub(self.count)),
+            ));
+        }
+        links
+    }
+
+    fn link(&self, offset: usize) -> String {
+        let mut kept: Vec<(&str, &str)> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| k != "_offset" && !self.dropped.contains(k))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let offset = offset.to_string();
+        if offset != "0" {
+            kept.push(("_offset", &offset));
+        }
+        match serde_urlencoded::to_string(&kept).unwrap_or_default() {
+            qs if qs.is_empty() => self.path.to_owned(),
+            qs => format!("{}?{qs}", self.path),
+        }
+    }
+}
+
 /// Writes a Bundle as JSON text, splicing in stored resources as they are.
 pub struct BundleWriter {
     buf: Vec<u8>,

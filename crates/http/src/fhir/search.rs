@@ -10,7 +10,7 @@ use carefront_store::{SearchPage, StoredResource};
 use serde_json::{json, Value};
 
 use super::request::{query_pairs, FhirHeaders};
-use super::response::BundleWriter;
+use super::response::{BundleWriter, Paging};
 use crate::{ApiError, AppState};
 
 pub async fn type_get(
@@ -87,29 +87,15 @@ fn searchset(
         Some(t) => format!("{base}/{t}"),
         None => base.to_owned(),
     };
-    let link = |offset: usize| {
-        let mut kept: Vec<(&str, String)> = pairs
-            .iter()
-            .filter(|(k, _)| k != "_offset" && !query.ignored.contains(k))
-            .map(|(k, v)| (k.as_str(), v.clone()))
-            .collect();
-        if offset > 0 {
-            kept.push(("_offset", offset.to_string()));
-        }
-        let qs = serde_urlencoded::to_string(&kept).unwrap_or_default();
-        if qs.is_empty() {
-            path.clone()
-        } else {
-            format!("{path}?{qs}")
-        }
-    };
-    let mut links = vec![("self", link(query.offset))];
-    if page.has_more {
-        links.push(("next", link(query.offset + query.count)));
+    let links = Paging {
+        path: &path,
+        pairs,
+        dropped: &query.ignored,
+        offset: query.offset,
+        count: query.count,
+        has_more: page.has_more,
     }
-    if query.offset > 0 && query.count > 0 {
-        links.push(("previous", link(query.offset.saturating_sub(query.count))));
-    }
+    .links();
     let mut bundle = BundleWriter::new("searchset", page.total, &links);
     let mode_match = json!({ "search": { "mode": "match" } });
     let mode_include = json!({ "search": { "mode": "include" } });
