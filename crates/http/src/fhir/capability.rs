@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use carefront_fhir::search;
 use serde_json::{json, Value};
 
 use super::response;
@@ -13,6 +14,30 @@ pub async fn metadata() -> Response {
     response::json(StatusCode::OK, STATEMENT.get_or_init(statement))
 }
 
+/// `_include` values: the reference parameters of `rt`.
+fn includes(rt: &str) -> Vec<String> {
+    reference_params(rt)
+        .map(|p| format!("{rt}:{}", p.code))
+        .collect()
+}
+
+/// `_revinclude` values: the reference parameters of any type that may point to `rt`.
+fn revincludes(rt: &str) -> Vec<String> {
+    carefront_fhir::resource_types::all()
+        .flat_map(|source| {
+            reference_params(source)
+                .filter(|p| p.targets.iter().any(|t| t == rt))
+                .map(move |p| format!("{source}:{}", p.code))
+        })
+        .collect()
+}
+
+fn reference_params(rt: &str) -> impl Iterator<Item = &'static search::SearchParam> {
+    search::search_params(rt)
+        .iter()
+        .filter(|p| p.is_supported() && p.kind == search::ParamKind::Reference)
+}
+
 fn interactions(codes: &[&str]) -> Vec<Value> {
     codes.iter().map(|c| json!({ "code": c })).collect()
 }
@@ -20,7 +45,7 @@ fn interactions(codes: &[&str]) -> Vec<Value> {
 fn statement() -> Value {
     let resources: Vec<Value> = carefront_fhir::resource_types::all()
         .map(|rt| {
-            let params: Vec<Value> = carefront_fhir::search::supported_params(rt)
+            let params: Vec<Value> = search::supported_params(rt)
                 .map(|p| json!({ "name": p.code, "definition": p.url, "type": p.kind_code() }))
                 .collect();
             json!({
@@ -36,8 +61,8 @@ fn statement() -> Value {
                 "conditionalRead": "not-supported",
                 "conditionalUpdate": true,
                 "conditionalDelete": "single",
-                "searchInclude": ["*"],
-                "searchRevInclude": ["*"],
+                "searchInclude": includes(rt),
+                "searchRevInclude": revincludes(rt),
                 "searchParam": params,
             })
         })
