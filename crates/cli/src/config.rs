@@ -107,3 +107,86 @@ fn read_file(path: &Path) -> Result<FileConfig, String> {
         .map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_config(text: &str) -> PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("carefront-config-{}.toml", uuid::Uuid::new_v4()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn defaults_give_a_sqlite_file_on_loopback() {
+        let c = Config::resolve(&ServeArgs::default()).unwrap();
+        assert_eq!(c.db, "sqlite://carefront-data/carefront.db");
+        assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert!(!c.json_logs);
+        assert_eq!(c.max_body_bytes, 16 * 1024 * 1024);
+    }
+
+    #[test]
+    fn flags_win_over_the_file_which_wins_over_defaults() {
+        let path = write_config(
+            "db = \"postgres://db.example/care\"\nlisten = \"0.0.0.0:9000\"\nmax_body_bytes = 1024\nlog_format = \"json\"\n",
+        );
+        let from_file = Config::resolve(&ServeArgs {
+            config: Some(path.clone()),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(from_file.db, "postgres://db.example/care");
+        assert_eq!(from_file.listen.port(), 9000);
+        assert_eq!(from_file.max_body_bytes, 1024);
+        assert!(from_file.json_logs);
+        let flags = Config::resolve(&ServeArgs {
+            config: Some(path.clone()),
+            db: Some("sqlite://other.db".into()),
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 1))),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(flags.db, "sqlite://other.db");
+        assert_eq!(flags.listen.port(), 1);
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn data_dir_moves_the_default_database() {
+        let c = Config::resolve(&ServeArgs {
+            data_dir: Some(PathBuf::from("/var/lib/carefront")),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(c.db, "sqlite:///var/lib/carefront/carefront.db");
+    }
+
+    #[test]
+    fn bad_settings_are_explained() {
+        let path = write_config("listen = \"not an address\"\n");
+        let err = Config::resolve(&ServeArgs {
+            config: Some(path.clone()),
+            ..ServeArgs::default()
+        })
+        .unwrap_err();
+        assert!(err.contains("config file"), "{err}");
+        let _ = std::fs::remove_file(path);
+        let path = write_config("colour = \"blue\"\n");
+        let err = Config::resolve(&ServeArgs {
+            config: Some(path.clone()),
+            ..ServeArgs::default()
+        })
+        .unwrap_err();
+        assert!(err.contains("colour"), "unknown keys are named: {err}");
+        let _ = std::fs::remove_file(path);
+        let err = Config::resolve(&ServeArgs {
+            log_format: Some("xml".into()),
+            ..ServeArgs::default()
+        })
+        .unwrap_err();
+        assert!(err.contains("xml"), "{err}");
+    }
+}
