@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use carefront_fhir::search::SearchQuery;
 use carefront_store::sql::{self, Bind, Dialect, Sql};
 use carefront_store::{
-    HistoryPage, HistoryQuery, NewVersion, SearchPage, Store, StoreError, StoreResult, StoreTx,
-    StoredResource, WriteMethod,
+    Cell, HistoryPage, HistoryQuery, NewVersion, SearchPage, Store, StoreError, StoreResult,
+    StoreTx, StoredResource, WriteMethod,
 };
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{Arguments, PgConnection, PgPool, Postgres, Row, Transaction};
@@ -65,6 +65,8 @@ fn arguments(binds: &[Bind]) -> PgArguments {
             Bind::Text(s) => args.add(s.clone()),
             Bind::OptText(s) => args.add(s.clone()),
             Bind::Int(i) => args.add(*i),
+            Bind::OptInt(i) => args.add(*i),
+            Bind::Bool(b) => args.add(*b),
             Bind::Float(f) => args.add(*f),
         };
     }
@@ -99,7 +101,52 @@ async fn execute(conn: &mut PgConnection, statement: Sql) -> StoreResult<u64> {
         .execute(&mut *conn)
         .await
         .map(|r| r.rows_affected())
-        .map_err(db_err)
+        .map_err(write_err)
+}
+
+/// A unique-key violation is a conflict (an account whose email exists), not a failure.
+fn write_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(d.to_string()),
+        _ => db_err(e),
+    }
+}
+
+async fn query_cells(conn: &mut PgConnection, statement: Sql) -> StoreResult<Vec<Vec<Cell>>> {
+    let rows = sqlx::query_with(&statement.text, arguments(&statement.binds))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    rows.iter().map(row_cells).collect()
+}
+
+/// Decode a row of the plain tables by column type.
+fn row_cells(row: &PgRow) -> StoreResult<Vec<Cell>> {
+    use sqlx::{Column, TypeInfo};
+    row.columns()
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let cell = match column.type_info().name() {
+                "INT8" | "INT4" | "INT2" => row
+                    .try_get::<Option<i64>, _>(i)
+                    .map(|v| v.map_or(Cell::Null, Cell::Int)),
+                "BOOL" => row
+                    .try_get::<Option<bool>, _>(i)
+                    .map(|v| v.map_or(Cell::Null, |b| Cell::Int(i64::from(b)))),
+                "FLOAT8" | "FLOAT4" => row
+                    .try_get::<Option<f64>, _>(i)
+                    .map(|v| v.map_or(Cell::Null, Cell::Float)),
+                "BYTEA" => row
+                    .try_get::<Option<Vec<u8>>, _>(i)
+                    .map(|v| v.map_or(Cell::Null, Cell::Bytes)),
+                _ => row
+                    .try_get::<Option<String>, _>(i)
+                    .map(|v| v.map_or(Cell::Null, Cell::Text)),
+            };
+            cell.map_err(db_err)
+        })
+        .collect()
 }
 
 const READ_CURRENT: &str = "SELECT rid, res_type, res_id, version, last_updated, deleted, content \
@@ -188,6 +235,16 @@ impl Store for PostgresStore {
     async fn begin(&self) -> StoreResult<Box<dyn StoreTx>> {
         let tx = self.pool.begin().await.map_err(unavailable)?;
         Ok(Box::new(PgTx { tx }))
+    }
+
+    async fn execute(&self, statement: Sql) -> StoreResult<u64> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        execute(&mut conn, statement).await
+    }
+
+    async fn query(&self, statement: Sql) -> StoreResult<Vec<Vec<Cell>>> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        query_cells(&mut conn, statement).await
     }
 }
 
@@ -292,6 +349,14 @@ impl StoreTx for PgTx {
             execute(conn, statement).await?;
         }
         Ok(())
+    }
+
+    async fn execute(&mut self, statement: Sql) -> StoreResult<u64> {
+        execute(&mut self.tx, statement).await
+    }
+
+    async fn query(&mut self, statement: Sql) -> StoreResult<Vec<Vec<Cell>>> {
+        query_cells(&mut self.tx, statement).await
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

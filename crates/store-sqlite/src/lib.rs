@@ -22,9 +22,10 @@ use async_trait::async_trait;
 use carefront_fhir::search::SearchQuery;
 use carefront_store::sql::{self, Dialect, Sql};
 use carefront_store::{
-    HistoryPage, HistoryQuery, NewVersion, SearchPage, Store, StoreError, StoreResult, StoreTx,
-    StoredResource, WriteMethod,
+    Cell, HistoryPage, HistoryQuery, NewVersion, SearchPage, Store, StoreError, StoreResult,
+    StoreTx, StoredResource, WriteMethod,
 };
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 
 use params::params;
@@ -156,6 +157,35 @@ fn fetch_resources(conn: &Connection, statement: &Sql) -> StoreResult<Vec<Stored
     rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
 }
 
+fn query_cells(conn: &Connection, statement: &Sql) -> StoreResult<Vec<Vec<Cell>>> {
+    let mut stmt = conn.prepare_cached(&statement.text).map_err(db_err)?;
+    let columns = stmt.column_count();
+    let rows = stmt
+        .query_map(params(&statement.binds), |row| {
+            (0..columns)
+                .map(|i| {
+                    Ok(match row.get_ref(i)? {
+                        ValueRef::Null => Cell::Null,
+                        ValueRef::Integer(n) => Cell::Int(n),
+                        ValueRef::Real(f) => Cell::Float(f),
+                        ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                        ValueRef::Blob(b) => Cell::Bytes(b.to_vec()),
+                    })
+                })
+                .collect::<rusqlite::Result<Vec<Cell>>>()
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+}
+
+/// A unique-key violation is a conflict (an account whose email exists), not a failure.
+fn write_err(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(e.to_string()),
+        _ => db_err(e),
+    }
+}
+
 fn count(conn: &Connection, statement: &Sql) -> StoreResult<u64> {
     let mut stmt = conn.prepare_cached(&statement.text).map_err(db_err)?;
     let n: i64 = stmt
@@ -229,6 +259,17 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx {
             tx: self.writer.begin().await?,
         }))
+    }
+
+    async fn execute(&self, statement: Sql) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let n = tx.execute(statement).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn query(&self, statement: Sql) -> StoreResult<Vec<Vec<Cell>>> {
+        self.with_reader(|c| query_cells(c, &statement))
     }
 }
 
@@ -343,6 +384,21 @@ impl StoreTx for SqliteTx {
                 .map_err(db_err)?;
         }
         Ok(())
+    }
+
+    async fn execute(&mut self, statement: Sql) -> StoreResult<u64> {
+        let mut stmt = self
+            .tx
+            .conn()
+            .prepare_cached(&statement.text)
+            .map_err(db_err)?;
+        stmt.execute(params(&statement.binds))
+            .map(|n| n as u64)
+            .map_err(write_err)
+    }
+
+    async fn query(&mut self, statement: Sql) -> StoreResult<Vec<Vec<Cell>>> {
+        query_cells(self.tx.conn(), &statement)
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

@@ -4,10 +4,16 @@ use carefront_store::{StoreError, StoreResult};
 use rusqlite::Connection;
 
 /// Every migration in order; the database's `user_version` is how many have run.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_fhir_store",
-    include_str!("../migrations/0001_fhir_store.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_fhir_store",
+        include_str!("../migrations/0001_fhir_store.sql"),
+    ),
+    (
+        "0002_accounts",
+        include_str!("../migrations/0002_accounts.sql"),
+    ),
+];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {
     let applied: i64 = conn

@@ -12,7 +12,9 @@ impl ToSql for BindRef<'_> {
             Bind::Text(s) => ValueRef::Text(s.as_bytes()),
             Bind::OptText(Some(s)) => ValueRef::Text(s.as_bytes()),
             Bind::OptText(None) => ValueRef::Null,
-            Bind::Int(i) => ValueRef::Integer(*i),
+            Bind::Int(i) | Bind::OptInt(Some(i)) => ValueRef::Integer(*i),
+            Bind::OptInt(None) => ValueRef::Null,
+            Bind::Bool(b) => ValueRef::Integer(i64::from(*b)),
             Bind::Float(f) => ValueRef::Real(*f),
         }))
     }

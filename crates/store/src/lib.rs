@@ -10,5 +10,6 @@ mod model;
 pub mod repository;
 pub mod search;
 pub mod sql;
+pub mod tables;
 
 pub use model::*;

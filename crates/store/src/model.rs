@@ -3,6 +3,46 @@
 use async_trait::async_trait;
 use carefront_fhir::search::{IndexEntry, SearchQuery};
 
+use crate::sql::Sql;
+
+/// A value read from a plain table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Cell {
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Cell::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// Booleans are integers in SQLite and are read as 0/1 from PostgreSQL too.
+    pub fn bool(&self) -> bool {
+        matches!(self, Cell::Int(i) if *i != 0)
+    }
+
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Cell::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn into_text(self) -> Option<String> {
+        match self {
+            Cell::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
 /// One version of a resource as stored.
 #[derive(Debug, Clone)]
 pub struct StoredResource {
@@ -135,6 +175,10 @@ pub trait Store: Send + Sync + 'static {
     async fn search(&self, query: &SearchQuery) -> StoreResult<SearchPage>;
     /// Start a write transaction. Writes become visible together at commit, or not at all.
     async fn begin(&self) -> StoreResult<Box<dyn StoreTx>>;
+    /// Run a statement on the plain tables (accounts, sessions, audit ...); rows changed.
+    async fn execute(&self, statement: Sql) -> StoreResult<u64>;
+    /// Run a query on the plain tables.
+    async fn query(&self, statement: Sql) -> StoreResult<Vec<Vec<Cell>>>;
 }
 
 /// A write transaction. Dropping it without commit rolls it back.
@@ -151,5 +195,7 @@ pub trait StoreTx: Send {
         limit: usize,
     ) -> StoreResult<Vec<StoredResource>>;
     async fn write(&mut self, version: &NewVersion) -> StoreResult<()>;
+    async fn execute(&mut self, statement: Sql) -> StoreResult<u64>;
+    async fn query(&mut self, statement: Sql) -> StoreResult<Vec<Vec<Cell>>>;
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -27,8 +27,10 @@ pub enum Dialect {
 pub enum Bind {
     Text(String),
     OptText(Option<String>),
+    OptInt(Option<i64>),
     Int(i64),
     Float(f64),
+    Bool(bool),
 }
 
 /// A statement with its bound values.

@@ -1,0 +1,97 @@
+//! Mail waiting to be sent. Writers only enqueue; a sender delivers (SMTP when configured),
+//! and in demo mode the operator reads it in the mailbox page.
+
+use crate::sql::Bind;
+use crate::{Store, StoreResult};
+
+use super::{int, opt_int, opt_text, statement, text};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub body_text: String,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+pub async fn enqueue(
+    store: &dyn Store,
+    to: &str,
+    subject: &str,
+    body_text: &str,
+    now: i64,
+) -> StoreResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let s = statement(
+        super::dialect(store),
+        "INSERT INTO mail_outbox (id, to_address, subject, body_text, created_at) VALUES ({}, {}, {}, {}, {})",
+        vec![
+            Bind::Text(id.clone()),
+            Bind::Text(to.to_owned()),
+            Bind::Text(subject.to_owned()),
+            Bind::Text(body_text.to_owned()),
+            Bind::Int(now),
+        ],
+    );
+    store.execute(s).await?;
+    Ok(id)
+}
+
+const COLUMNS: &str =
+    "id, to_address, subject, body_text, created_at, sent_at, attempts, last_error";
+
+fn from_row(r: &[crate::Cell]) -> StoreResult<Mail> {
+    Ok(Mail {
+        id: text(r, 0)?,
+        to: text(r, 1)?,
+        subject: text(r, 2)?,
+        body_text: text(r, 3)?,
+        created_at: int(r, 4)?,
+        sent_at: opt_int(r, 5),
+        attempts: int(r, 6)?,
+        last_error: opt_text(r, 7),
+    })
+}
+
+/// The newest mail first, optionally only to one address.
+pub async fn recent(store: &dyn Store, to: Option<&str>, limit: usize) -> StoreResult<Vec<Mail>> {
+    let mut s = super::sql(store);
+    s.push("SELECT ").push(COLUMNS).push(" FROM mail_outbox");
+    if let Some(to) = to {
+        s.push(" WHERE to_address = ").bind_text(to);
+    }
+    s.push(" ORDER BY created_at DESC LIMIT ")
+        .bind_int(limit as i64);
+    store.query(s).await?.iter().map(|r| from_row(r)).collect()
+}
+
+/// Mail not sent yet, oldest first.
+pub async fn unsent(store: &dyn Store, limit: usize) -> StoreResult<Vec<Mail>> {
+    let mut s = super::sql(store);
+    s.push("SELECT ")
+        .push(COLUMNS)
+        .push(" FROM mail_outbox WHERE sent_at IS NULL ORDER BY created_at LIMIT ")
+        .bind_int(limit as i64);
+    store.query(s).await?.iter().map(|r| from_row(r)).collect()
+}
+
+/// Record a delivery attempt: sent at `now`, or the error.
+pub async fn mark(store: &dyn Store, id: &str, now: i64, error: Option<&str>) -> StoreResult<()> {
+    let s = match error {
+        None => statement(
+            super::dialect(store),
+            "UPDATE mail_outbox SET sent_at = {}, attempts = attempts + 1, last_error = NULL WHERE id = {}",
+            vec![Bind::Int(now), Bind::Text(id.to_owned())],
+        ),
+        Some(e) => statement(
+            super::dialect(store),
+            "UPDATE mail_outbox SET attempts = attempts + 1, last_error = {} WHERE id = {}",
+            vec![Bind::Text(e.to_owned()), Bind::Text(id.to_owned())],
+        ),
+    };
+    store.execute(s).await.map(|_| ())
+}
