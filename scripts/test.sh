@@ -37,6 +37,13 @@ if [ -z "${CAREFRONT_FHIR_EXAMPLES:-}" ]; then
   fi
 fi
 
+# Browser tests drive Debian's Chromium with playwright-core (no browser download).
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  say "installing Chromium for the browser tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+fi
+(cd tests/browser && npm ci --silent --no-audit --no-fund)
+
 say "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -49,3 +56,7 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast
 fi
+
+say "browser tests (Chromium; screenshots in test-artifacts/screenshots)"
+cargo build -p carefront
+(cd tests/browser && npm test --silent)

@@ -9,6 +9,7 @@ mod fhir;
 mod metrics;
 mod ops;
 mod telemetry;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,8 +68,15 @@ pub fn router(state: AppState) -> Router {
         .nest("/fhir", fhir::routes())
         .merge(fhir::base_with_slash())
         .merge(ops::routes())
+        .merge(web::routes())
+        .fallback(page_not_found)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     telemetry::wrap(app, &state).with_state(state)
+}
+
+/// Anything outside `/fhir` that matches no route: the web's 404 page.
+async fn page_not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
+    web::not_found_page(web::i18n::choose(None, &headers))
 }
 
 /// Serve `router` on `listener` until `shutdown` resolves, then finish in-flight requests.

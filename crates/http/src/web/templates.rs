@@ -1,0 +1,63 @@
+//! Page templates (minijinja), embedded in the binary and compiled once. Every template gets
+//! `lang` and a `t("key")` function for its strings; HTML is escaped by default.
+
+use std::sync::OnceLock;
+
+use minijinja::{Environment, State, Value};
+
+/// Every template, by name.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+];
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            // Templates are part of the build and tested: a broken one is a bug.
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name}: {e}"));
+        }
+        env.add_function("t", |state: &State, key: &str| -> String {
+            let lang = state.lookup("lang");
+            let lang = lang.as_ref().and_then(Value::as_str).unwrap_or("en");
+            super::i18n::translate(lang, key).into_owned()
+        });
+        env
+    })
+}
+
+/// Render template `name` with `context` (which must hold `lang`).
+pub fn render(name: &str, context: Value) -> Result<String, minijinja::Error> {
+    environment().get_template(name)?.render(context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    #[test]
+    fn every_template_compiles() {
+        for (name, _) in TEMPLATES {
+            environment().get_template(name).unwrap();
+        }
+    }
+
+    #[test]
+    fn pages_are_translated_and_escaped() {
+        let fr = render("home.html", context! { lang => "fr" }).unwrap();
+        assert!(fr.contains("<html lang=\"fr\">"));
+        assert!(fr.contains("Bienvenue sur Carefront"));
+        let page = render(
+            "error.html",
+            context! { lang => "en", title => "<script>x</script>", message => "m" },
+        )
+        .unwrap();
+        assert!(!page.contains("<script>x"), "values are escaped");
+        assert!(page.contains("&lt;script&gt;"));
+    }
+}
