@@ -3,6 +3,7 @@
 mod assets;
 pub mod i18n;
 mod page;
+pub mod session;
 pub mod templates;
 
 use axum::extract::{Query, State};
