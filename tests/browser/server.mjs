@@ -27,6 +27,8 @@ export async function startServer(command = 'serve') {
   });
   return {
     url,
+    command,
+    dataDir,
     logs: () => logs,
     async stop() {
       child.kill('SIGTERM');

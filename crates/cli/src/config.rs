@@ -20,7 +20,8 @@ pub struct ServeArgs {
     #[arg(long, env = "CAREFRONT_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// TOML file with any of: db, listen, data_dir, public_url, max_body_bytes,
-    /// log_format, sqlite_readers, postgres_max_connections, search_max_count
+    /// log_format, sqlite_readers, postgres_max_connections, search_max_count, smtp_url,
+    /// mail_from
     #[arg(long, short = 'c', env = "CAREFRONT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Public base URL used in links and Location headers (behind a proxy)
@@ -29,6 +30,40 @@ pub struct ServeArgs {
     /// Log format: `text` or `json` [default: text]
     #[arg(long, env = "CAREFRONT_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// SMTP server for outgoing mail: `smtp://user:pass@host:587?tls=starttls` (or
+    /// tls=opportunistic|none) or `smtps://user:pass@host:465`; without it mail waits at
+    /// /mailbox
+    #[arg(long, env = "CAREFRONT_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<SmtpUrl>,
+    /// Sender address of outgoing mail, e.g. `Carefront <care@example.org>` (needed with
+    /// --smtp-url)
+    #[arg(long, env = "CAREFRONT_MAIL_FROM")]
+    pub mail_from: Option<String>,
+}
+
+/// An SMTP URL, which may hold a password: its `Debug` does not show it.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct SmtpUrl(pub String);
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmtpUrl(..)")
+    }
+}
+
+impl std::str::FromStr for SmtpUrl {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(SmtpUrl(s.to_owned()))
+    }
+}
+
+/// Outgoing mail: where to send it and who it is from.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub smtp_url: SmtpUrl,
+    pub mail_from: String,
 }
 
 /// The settings file, every key optional.
@@ -44,6 +79,8 @@ struct FileConfig {
     sqlite_readers: Option<u32>,
     postgres_max_connections: Option<u32>,
     search_max_count: Option<usize>,
+    smtp_url: Option<SmtpUrl>,
+    mail_from: Option<String>,
 }
 
 /// Resolved settings.
@@ -57,6 +94,10 @@ pub struct Config {
     pub sqlite_readers: u32,
     pub postgres_max_connections: u32,
     pub search_max_count: usize,
+    /// SMTP delivery; `None` keeps mail in the outbox, readable at `/mailbox`.
+    pub mail: Option<MailConfig>,
+    /// `carefront demo`: the mailbox stays open to anyone while there is no SMTP.
+    pub demo: bool,
 }
 
 impl Config {
@@ -85,6 +126,17 @@ impl Config {
             "text" => false,
             other => return Err(format!("log format '{other}' is not 'text' or 'json'")),
         };
+        let mail = match (
+            args.smtp_url.clone().or(file.smtp_url),
+            args.mail_from.clone().or(file.mail_from),
+        ) {
+            (Some(smtp_url), Some(mail_from)) => Some(MailConfig {
+                smtp_url,
+                mail_from,
+            }),
+            (Some(_), None) => return Err("smtp_url needs mail_from (the sender address)".into()),
+            (None, _) => None,
+        };
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
         Ok(Config {
             db,
@@ -98,6 +150,8 @@ impl Config {
             sqlite_readers: file.sqlite_readers.unwrap_or(cores * 2),
             postgres_max_connections: file.postgres_max_connections.unwrap_or(cores * 8),
             search_max_count: file.search_max_count.unwrap_or(1000),
+            mail,
+            demo: false,
         })
     }
 }
@@ -152,6 +206,46 @@ mod tests {
         assert_eq!(flags.db, "sqlite://other.db");
         assert_eq!(flags.listen.port(), 1);
         let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn smtp_comes_from_flags_or_the_file_and_needs_a_sender() {
+        assert!(Config::resolve(&ServeArgs::default())
+            .unwrap()
+            .mail
+            .is_none());
+        let path = write_config(
+            "smtp_url = \"smtps://u:secret@mail.example.org\"\nmail_from = \"care@example.org\"\n",
+        );
+        let c = Config::resolve(&ServeArgs {
+            config: Some(path.clone()),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        let mail = c.mail.clone().unwrap();
+        assert_eq!(mail.smtp_url.0, "smtps://u:secret@mail.example.org");
+        assert_eq!(mail.mail_from, "care@example.org");
+        assert!(
+            !format!("{c:?}").contains("secret"),
+            "Debug hides the password"
+        );
+        let c = Config::resolve(&ServeArgs {
+            config: Some(path.clone()),
+            smtp_url: Some("smtp://relay:25?tls=none".parse().unwrap()),
+            mail_from: Some("ops@example.org".into()),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        let mail = c.mail.unwrap();
+        assert_eq!(mail.smtp_url.0, "smtp://relay:25?tls=none");
+        assert_eq!(mail.mail_from, "ops@example.org");
+        let _ = std::fs::remove_file(path);
+        let err = Config::resolve(&ServeArgs {
+            smtp_url: Some("smtp://relay".parse().unwrap()),
+            ..ServeArgs::default()
+        })
+        .unwrap_err();
+        assert!(err.contains("mail_from"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,11 @@
-//! The `carefront` command: serve the platform, or benchmark it.
+//! The `carefront` command: serve the platform, try it on a demo network, or benchmark it.
 
+mod account;
+mod audit;
 mod bench;
+mod client;
 mod config;
+mod demo;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -18,8 +22,20 @@ struct Cli {
 enum Command {
     /// Start the server (FHIR API under /fhir, /healthz, /readyz, /metrics).
     Serve(config::ServeArgs),
+    /// Serve a store seeded with a demo care network (its own database, demo.db, by
+    /// default); takes the options of `serve`.
+    Demo(config::ServeArgs),
+    /// Check the audit chain (`verify`) or list recent audit entries (`list`).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Create staff accounts (`create --role … --email … --name … --password-stdin`).
+    #[command(subcommand)]
+    Account(account::AccountCommand),
     /// Apply database migrations and exit.
     Migrate(config::ServeArgs),
+    /// Register OAuth2 system clients (`create`).
+    #[command(subcommand)]
+    Client(client::ClientCommand),
     /// Measure throughput and latency against a server started for the purpose.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -40,7 +56,11 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
             Command::Migrate(args) => serve::migrate(args).await,
+            Command::Account(cmd) => account::run(cmd).await,
+            Command::Client(cmd) => client::run(cmd).await,
+            Command::Audit(cmd) => audit::run(cmd).await,
             Command::Bench(cmd) => bench::run(cmd).await,
         }
     });

@@ -1,8 +1,10 @@
 //! `carefront serve`: open the store, then serve HTTP until SIGTERM or Ctrl-C.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use carefront_http::mail::{Sender, Smtp};
 use carefront_http::{AppState, HttpConfig};
 use carefront_store::repository::{Repository, SearchLimits};
 use carefront_store::Store;
@@ -11,30 +13,84 @@ use tokio::net::TcpListener;
 use crate::config::{Config, ServeArgs};
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let started = Instant::now();
     let config = Config::resolve(&args)?;
-    init_logging(config.json_logs);
-    let store = open_store(&config).await?;
-    // Load the R4 definitions now rather than on the first request.
-    carefront_fhir::search::preload();
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let state = app_state(store, &config);
-    tracing::info!(
-        %addr,
-        store = state.repo.store().backend(),
-        ready_ms = started.elapsed().as_millis() as u64,
-        "Carefront is listening"
-    );
-    // A line for people and for scripts that start the server on port 0.
-    println!("Carefront listening on http://{addr}");
-    carefront_http::serve(listener, state, shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
-    tracing::info!("Carefront stopped");
-    Ok(())
+    Server::start(&config).await?.run().await
+}
+
+/// A server that is set up but not yet answering: `serve` runs it at once, `demo` seeds its
+/// store first. Requests that arrive meanwhile wait in the socket's backlog.
+pub struct Server {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+    started: Instant,
+    /// Where the outbox goes when SMTP is configured.
+    smtp: Option<Smtp>,
+}
+
+impl Server {
+    /// Logging, the store with its schema up to date, the R4 definitions and the listening
+    /// socket.
+    pub async fn start(config: &Config) -> Result<Server, String> {
+        let started = Instant::now();
+        init_logging(config.json_logs);
+        // A bad smtp_url stops the start rather than the first mail.
+        let smtp = match &config.mail {
+            Some(m) => Some(Smtp::from_url(&m.smtp_url.0, &m.mail_from)?),
+            None => None,
+        };
+        let store = open_store(config).await?;
+        // Load the R4 definitions now rather than on the first request.
+        carefront_fhir::search::preload();
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        Ok(Server {
+            listener,
+            addr,
+            state: app_state(store, config),
+            started,
+            smtp,
+        })
+    }
+
+    pub fn repository(&self) -> &Repository {
+        &self.state.repo
+    }
+
+    /// The base URL clients use: `--public-url` when given, else the address listened on.
+    pub fn base_url(&self) -> String {
+        match &self.state.config.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// Answer requests until SIGTERM or Ctrl-C.
+    pub async fn run(self) -> Result<(), String> {
+        let addr = self.addr;
+        tracing::info!(
+            %addr,
+            store = self.state.repo.store().backend(),
+            ready_ms = self.started.elapsed().as_millis() as u64,
+            "Carefront is listening"
+        );
+        // A line for people and for scripts that start the server on port 0.
+        println!("Carefront listening on http://{addr}");
+        let sender = self.smtp.map(|smtp| {
+            let store = self.state.repo.store().clone();
+            Sender::new(store, smtp, self.state.mail_wake.clone()).spawn()
+        });
+        let served = carefront_http::serve(self.listener, self.state, shutdown_signal()).await;
+        // A mail cut off mid-send stays claimed until its lease ends, then goes out again.
+        if let Some(sender) = sender {
+            sender.abort();
+        }
+        served.map_err(|e| format!("server error: {e}"))?;
+        tracing::info!("Carefront stopped");
+        Ok(())
+    }
 }
 
 pub async fn migrate(args: ServeArgs) -> Result<(), String> {
@@ -55,6 +111,10 @@ pub fn app_state(store: Arc<dyn Store>, config: &Config) -> AppState {
         HttpConfig {
             max_body_bytes: config.max_body_bytes,
             public_url: config.public_url.clone(),
+            // With SMTP the mail is delivered and the page is gone; without, `serve` keeps it
+            // for administrators (its links take over accounts) and `demo` for anyone.
+            demo_mailbox: config.mail.is_none(),
+            mailbox_admins_only: !config.demo,
             ..HttpConfig::default()
         },
     )

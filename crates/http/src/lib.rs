@@ -4,10 +4,15 @@
 //! The server keeps no state of its own beyond counters for `/metrics`: every request is
 //! answered from the store, so several instances can serve one PostgreSQL database.
 
+pub mod audit;
+pub mod auth;
 mod error;
 mod fhir;
+pub mod mail;
 mod metrics;
+pub mod oauth;
 mod ops;
+pub mod staff;
 mod telemetry;
 pub mod web;
 
@@ -32,6 +37,19 @@ pub struct HttpConfig {
     /// The public base URL (`https://care.example.org`), used in links; when unset, links
     /// are built from the request's Host header.
     pub public_url: Option<String>,
+    /// Show the mail outbox at `/mailbox` (demo mode, or no SMTP server configured), so the
+    /// operator can follow confirmation and reset links. Turn off when mail is delivered.
+    pub demo_mailbox: bool,
+    /// Only administrators may read `/mailbox` (`serve` without SMTP); in `demo` it is open
+    /// to anyone, so that a newcomer can confirm the demo sign-up.
+    pub mailbox_admins_only: bool,
+}
+
+impl HttpConfig {
+    /// Whether pages may point anyone at `/mailbox` (demo mode without SMTP).
+    pub fn mailbox_open(&self) -> bool {
+        self.demo_mailbox && !self.mailbox_admins_only
+    }
 }
 
 impl Default for HttpConfig {
@@ -40,6 +58,8 @@ impl Default for HttpConfig {
             max_body_bytes: 16 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
             public_url: None,
+            demo_mailbox: true,
+            mailbox_admins_only: false,
         }
     }
 }
@@ -50,14 +70,20 @@ pub struct AppState {
     pub repo: Repository,
     pub config: Arc<HttpConfig>,
     pub metrics: Arc<Metrics>,
+    /// Where `/fhir` interactions are audited (see [`audit`]).
+    pub audit: audit::AuditSink,
+    /// Notified when mail is enqueued, so that the [`mail::Sender`] sends it at once.
+    pub mail_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
     pub fn new(repo: Repository, config: HttpConfig) -> Self {
         AppState {
+            audit: audit::AuditSink::new(repo.store().clone()),
             repo,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
@@ -68,8 +94,19 @@ pub fn router(state: AppState) -> Router {
         .nest("/fhir", fhir::routes())
         .merge(fhir::base_with_slash())
         .merge(ops::routes())
+        .merge(oauth::routes())
         .merge(web::routes())
         .fallback(page_not_found)
+        // Inside the body limit, which it honours when it reads a posted Bundle's type.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::layer,
+        ))
+        // Outside the audit layer, so that it records who called.
+        .layer(axum::middleware::from_fn_with_state(
+            auth::AuthState::new(state.clone()),
+            auth::layer,
+        ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     telemetry::wrap(app, &state).with_state(state)
 }
@@ -85,7 +122,18 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let audit = state.audit.clone();
+    // The peer address is the audit entries' source.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
+        .await;
+    // Write what the audit sink still holds; a store that stays down must not hang the exit.
+    if tokio::time::timeout(Duration::from_secs(10), audit.flush())
         .await
+        .is_err()
+    {
+        tracing::error!("audit entries could not be written before shutdown");
+    }
+    served
 }

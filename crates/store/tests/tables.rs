@@ -235,6 +235,56 @@ async fn mail_waits_in_the_outbox_until_sent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sender_claims_each_mail_and_failures_wait_for_their_retry() {
+    on_both(|store| async move {
+        let s = store.as_ref();
+        let a = outbox::enqueue(s, "ada@example.org", "Confirm", "Open", 5)
+            .await
+            .unwrap();
+        let b = outbox::enqueue(s, "bob@example.org", "Reset", "Open", 6)
+            .await
+            .unwrap();
+        let due: Vec<_> = outbox::due(s, 10, 3, 10).await.unwrap();
+        assert_eq!(due.iter().map(|m| &m.id).collect::<Vec<_>>(), [&a, &b]);
+        // Two instances race for `a`: only the first gets it, until its lease runs out.
+        assert!(outbox::claim(s, &a, 10, 100).await.unwrap());
+        assert!(!outbox::claim(s, &a, 20, 120).await.unwrap());
+        assert_eq!(
+            outbox::due(s, 20, 3, 10).await.unwrap().len(),
+            1,
+            "a is claimed"
+        );
+        assert!(
+            outbox::claim(s, &a, 101, 200).await.unwrap(),
+            "lease expired"
+        );
+        // A failure counts, keeps the error and waits for its retry time.
+        outbox::fail(s, &a, "connection refused", 300)
+            .await
+            .unwrap();
+        assert!(!outbox::claim(s, &a, 250, 400).await.unwrap());
+        let m = &outbox::recent(s, Some("ada@example.org"), 1).await.unwrap()[0];
+        assert_eq!(
+            (m.attempts, m.last_error.as_deref()),
+            (1, Some("connection refused"))
+        );
+        assert_eq!(outbox::due(s, 301, 3, 10).await.unwrap().len(), 2);
+        // Past the attempt limit the mail stays unsent, for the operator, but is not due.
+        outbox::fail(s, &a, "refused", 0).await.unwrap();
+        outbox::fail(s, &a, "refused", 0).await.unwrap();
+        let due = outbox::due(s, 301, 3, 10).await.unwrap();
+        assert_eq!(due.iter().map(|m| &m.id).collect::<Vec<_>>(), [&b]);
+        assert_eq!(outbox::unsent(s, 10).await.unwrap().len(), 2);
+        // Sent mail can no longer be claimed.
+        assert!(outbox::claim(s, &b, 301, 400).await.unwrap());
+        outbox::mark(s, &b, 302, None).await.unwrap();
+        assert!(!outbox::claim(s, &b, 500, 600).await.unwrap());
+        assert!(outbox::due(s, 500, 3, 10).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_failures_are_counted_per_key() {
     on_both(|store| async move {
         let s = store.as_ref();

@@ -7,10 +7,22 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{HeaderValue, CONTENT_TYPE, HOST};
+use hyper::header::{HeaderValue, AUTHORIZATION as AUTHORIZATION_HEADER, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+
+/// The `Authorization` header every request carries: the bearer token of the server under
+/// test, set once it is started (see `server::Server::authenticate`).
+static AUTHORIZATION: std::sync::RwLock<Option<HeaderValue>> = std::sync::RwLock::new(None);
+
+/// Send `Authorization: Bearer <token>` from now on.
+pub fn set_bearer(token: &str) -> Result<(), String> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| e.to_string())?;
+    value.set_sensitive(true);
+    *AUTHORIZATION.write().unwrap_or_else(|e| e.into_inner()) = Some(value);
+    Ok(())
+}
 
 pub struct Client {
     sender: SendRequest<Full<Bytes>>,
@@ -42,6 +54,36 @@ impl Client {
         Ok(Client { sender, host })
     }
 
+    /// A client-credentials token from `/oauth2/token`.
+    pub async fn token(&mut self, client_id: &str, secret: &str) -> Result<String, String> {
+        let form =
+            format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/oauth2/token")
+            .header(HOST, self.host.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from(form)))
+            .map_err(|e| e.to_string())?;
+        let response = self
+            .sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("token request failed: {e}"))?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("token response: {e}"))?
+            .to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        match json["access_token"].as_str() {
+            Some(token) if status.is_success() => Ok(token.to_owned()),
+            _ => Err(format!("no token from /oauth2/token: HTTP {status}")),
+        }
+    }
+
     pub async fn get(&mut self, path: &str) -> Result<Answer, String> {
         self.send(Method::GET, path, None, None).await
     }
@@ -60,6 +102,13 @@ impl Client {
             .header(HOST, self.host.clone());
         if body.is_some() {
             request = request.header(CONTENT_TYPE, "application/fhir+json");
+        }
+        if let Some(auth) = AUTHORIZATION
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            request = request.header(AUTHORIZATION_HEADER, auth.clone());
         }
         if let Some((name, value)) = header {
             request = request.header(name, value);

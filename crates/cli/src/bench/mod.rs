@@ -171,6 +171,7 @@ async fn exercise(
     scratch: &Scratch,
 ) -> Result<StoreReport, String> {
     let mut server = Server::start(url, &scratch.0.join("server.log")).await?;
+    server.authenticate(url).await?;
     let idle_memory = server.memory();
     let (seeded, phases, race) = match load_phases(plan, &server).await {
         Ok(done) => done,

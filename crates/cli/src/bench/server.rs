@@ -98,6 +98,45 @@ impl Server {
         Ok(server)
     }
 
+    /// Register a `system/*.*` client on database `db` with `carefront client create` (the
+    /// way an operator would) and send its bearer token with every request from now on.
+    pub async fn authenticate(&self, db: &str) -> Result<(), String> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
+        let out = Command::new(exe)
+            .args([
+                "client",
+                "create",
+                "--name",
+                "bench",
+                "--scope",
+                "system/*.*",
+                "--db",
+                db,
+            ])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run `carefront client create`: {e}"))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let field = |name: &str| {
+            stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_owned())
+        };
+        let (Some(id), Some(secret)) = (field("client_id:"), field("client_secret:")) else {
+            return Err(format!(
+                "`carefront client create` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        };
+        let token = Client::connect(self.addr)
+            .await?
+            .token(&id, &secret)
+            .await?;
+        super::client::set_bearer(&token)
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -8,44 +8,58 @@ use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::access::{decide_type, permit, Facts};
 use super::request::{query_pairs, FhirHeaders};
 use super::response::{etag, BundleWriter, Paging};
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
+use carefront_auth::Action;
 
 pub async fn system(
     State(state): State<AppState>,
+    caller: Caller,
     OriginalUri(uri): OriginalUri,
     h: FhirHeaders,
 ) -> Result<Response, ApiError> {
+    // Every type at once: only a caller allowed every type ("*") may.
+    permit(decide_type(&caller, Action::History, "*"))?;
     run(&state, HistoryScope::System, uri.query(), &h).await
 }
 
 pub async fn type_level(
     State(state): State<AppState>,
+    caller: Caller,
     Path(rtype): Path<String>,
     OriginalUri(uri): OriginalUri,
     h: FhirHeaders,
 ) -> Result<Response, ApiError> {
+    permit(decide_type(&caller, Action::History, &rtype))?;
     run(&state, HistoryScope::Type(rtype), uri.query(), &h).await
 }
 
 pub async fn instance(
     State(state): State<AppState>,
+    caller: Caller,
     Path((rtype, id)): Path<(String, String)>,
     OriginalUri(uri): OriginalUri,
     h: FhirHeaders,
 ) -> Result<Response, ApiError> {
     // An unknown resource has no history: 404 rather than an empty bundle.
-    if state
+    let Some(current) = state
         .repo
         .store()
         .read(&rtype, &id)
         .await
         .map_err(RepoError::from)?
-        .is_none()
-    {
+    else {
         return Err(RepoError::not_found(&rtype, &id).into());
-    }
+    };
+    // Decided on the current version (a deleted one: on the type alone).
+    permit(
+        Facts::default()
+            .decide_stored(&state, &caller, Action::History, &current)
+            .await,
+    )?;
     run(&state, HistoryScope::Instance(rtype, id), uri.query(), &h).await
 }
 

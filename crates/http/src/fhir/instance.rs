@@ -3,19 +3,29 @@
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use carefront_auth::Action;
 use carefront_fhir::IssueCode;
 use carefront_store::repository::Preconditions;
+use serde_json::Value;
 
+use super::access::{self, permit, Facts};
 use super::request::{FhirHeaders, JsonBody};
 use super::response;
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 pub async fn read(
     State(state): State<AppState>,
+    caller: Caller,
     Path((rtype, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let r = state.repo.read(&rtype, &id).await?;
+    permit(
+        Facts::default()
+            .decide_stored(&state, &caller, Action::Read, &r)
+            .await,
+    )?;
     // A client holding the current version need not download it again.
     if let Some(tag) = headers
         .get(header::IF_NONE_MATCH)
@@ -30,18 +40,26 @@ pub async fn read(
 
 pub async fn vread(
     State(state): State<AppState>,
+    caller: Caller,
     Path((rtype, id, vid)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let r = state.repo.read_version(&rtype, &id, &vid).await?;
+    permit(
+        Facts::default()
+            .decide_stored(&state, &caller, Action::Read, &r)
+            .await,
+    )?;
     Ok(response::resource(r))
 }
 
 pub async fn update(
     State(state): State<AppState>,
+    caller: Caller,
     Path((rtype, id)): Path<(String, String)>,
     h: FhirHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    check_write(&state, &caller, &rtype, &id, Some(&body)).await?;
     let pre = Preconditions {
         if_match: h.if_match,
     };
@@ -56,6 +74,7 @@ pub async fn update(
 
 pub async fn patch(
     State(state): State<AppState>,
+    caller: Caller,
     Path((rtype, id)): Path<(String, String)>,
     h: FhirHeaders,
     headers: HeaderMap,
@@ -72,6 +91,15 @@ pub async fn patch(
             "PATCH takes a JSON Patch document with Content-Type application/json-patch+json",
         ));
     }
+    check_write(&state, &caller, &rtype, &id, None).await?;
+    if access::needs_facts(&caller, &rtype) && moves_compartment(&body) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            IssueCode::Forbidden,
+            "your role cannot PATCH whose record this is (the id, patient, subject, \
+             beneficiary or organisations); use PUT",
+        ));
+    }
     let pre = Preconditions {
         if_match: h.if_match,
     };
@@ -81,8 +109,21 @@ pub async fn patch(
 
 pub async fn delete(
     State(state): State<AppState>,
+    caller: Caller,
     Path((rtype, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
+    let current = match access::needs_facts(&caller, &rtype) {
+        true => state.repo.store().read(&rtype, &id).await.ok().flatten(),
+        false => None,
+    };
+    permit(match current.filter(|c| !c.deleted) {
+        Some(current) => {
+            Facts::default()
+                .decide_stored(&state, &caller, Action::Delete, &current)
+                .await
+        }
+        None => access::decide_type(&caller, Action::Delete, &rtype),
+    })?;
     let deleted = state.repo.delete(&rtype, &id).await?;
     Ok(deleted_response(deleted.as_ref()))
 }
@@ -96,4 +137,62 @@ pub fn deleted_response(deleted: Option<&carefront_store::StoredResource>) -> Re
         }
     }
     response
+}
+
+/// An update (with its new `body`) or a patch (`None`) of `rtype/id`: the caller must be
+/// allowed to change the stored resource and, for an update, to write what it becomes.
+async fn check_write(
+    state: &AppState,
+    caller: &Caller,
+    rtype: &str,
+    id: &str,
+    body: Option<&Value>,
+) -> Result<(), ApiError> {
+    if !access::needs_facts(caller, rtype) {
+        permit(access::decide_type(caller, Action::Update, rtype))?;
+        return Ok(());
+    }
+    let mut facts = Facts::default();
+    let current = state.repo.store().read(rtype, id).await.ok().flatten();
+    if let Some(current) = current.as_ref().filter(|c| !c.deleted) {
+        permit(
+            facts
+                .decide_stored(state, caller, Action::Update, current)
+                .await,
+        )?;
+    }
+    if let Some(body) = body {
+        let action = if current.is_some() {
+            Action::Update
+        } else {
+            Action::Create
+        };
+        permit(
+            facts
+                .decide(state, caller, action, rtype, Some(body), Some(id))
+                .await,
+        )?;
+    }
+    Ok(())
+}
+
+/// Whether a JSON Patch touches what decides whose record a resource is.
+fn moves_compartment(patch: &Value) -> bool {
+    const GUARDED: &[&str] = &[
+        "/id",
+        "/patient",
+        "/subject",
+        "/beneficiary",
+        "/managingOrganization",
+        "/generalPractitioner",
+    ];
+    patch.as_array().into_iter().flatten().any(|op| {
+        ["path", "from"].iter().any(|k| {
+            op[k].as_str().is_some_and(|p| {
+                GUARDED
+                    .iter()
+                    .any(|g| p == *g || p.starts_with(&format!("{g}/")))
+            })
+        })
+    })
 }

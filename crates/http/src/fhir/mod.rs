@@ -1,5 +1,7 @@
 //! The FHIR REST API (`/fhir`), per the R4 RESTful API specification.
 
+pub mod access;
+mod bundle_access;
 mod capability;
 mod history;
 mod instance;
@@ -17,7 +19,6 @@ pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/metadata", get(capability::metadata))
         .route("/", get(search::system_get).post(type_level::bundle))
         .route("/_history", get(history::system))
         .route("/_search", post(search::system_post))
@@ -39,13 +40,18 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/{rtype}/{id}/_history", get(history::instance))
         .route("/{rtype}/{id}/_history/{vid}", get(instance::vread))
+        // Everything above needs a caller; the CapabilityStatement below is public.
+        .route_layer(axum::middleware::from_fn(crate::auth::require))
+        .route("/metadata", get(capability::metadata))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// `[base]/` with a trailing slash, as some clients configure their base URL.
 pub fn base_with_slash() -> Router<AppState> {
-    Router::new().route("/fhir/", get(search::system_get).post(type_level::bundle))
+    Router::new()
+        .route("/fhir/", get(search::system_get).post(type_level::bundle))
+        .route_layer(axum::middleware::from_fn(crate::auth::require))
 }
 
 async fn method_not_allowed() -> crate::ApiError {

@@ -9,48 +9,55 @@ use carefront_fhir::{Issue, IssueCode, Severity};
 use carefront_store::{SearchPage, StoredResource};
 use serde_json::{json, Value};
 
+use super::access::{decide_type, needs_facts, permit, refusal, Facts};
 use super::request::{query_pairs, FhirHeaders};
 use super::response::{BundleWriter, Paging};
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
+use carefront_auth::{Action, Decision, DenyReason, Principal, Role};
 
 pub async fn type_get(
     State(state): State<AppState>,
+    caller: Caller,
     Path(rtype): Path<String>,
     OriginalUri(uri): OriginalUri,
     h: FhirHeaders,
 ) -> Result<Response, ApiError> {
     let pairs = query_pairs(uri.query())?;
-    run(&state, Some(&rtype), pairs, &h).await
+    run(&state, &caller, Some(&rtype), pairs, &h).await
 }
 
 pub async fn system_get(
     State(state): State<AppState>,
+    caller: Caller,
     OriginalUri(uri): OriginalUri,
     h: FhirHeaders,
 ) -> Result<Response, ApiError> {
     let pairs = query_pairs(uri.query())?;
-    run(&state, None, pairs, &h).await
+    run(&state, &caller, None, pairs, &h).await
 }
 
 pub async fn type_post(
     State(state): State<AppState>,
+    caller: Caller,
     Path(rtype): Path<String>,
     OriginalUri(uri): OriginalUri,
     h: FhirHeaders,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let pairs = form_pairs(uri.query(), &body)?;
-    run(&state, Some(&rtype), pairs, &h).await
+    run(&state, &caller, Some(&rtype), pairs, &h).await
 }
 
 pub async fn system_post(
     State(state): State<AppState>,
+    caller: Caller,
     OriginalUri(uri): OriginalUri,
     h: FhirHeaders,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let pairs = form_pairs(uri.query(), &body)?;
-    run(&state, None, pairs, &h).await
+    run(&state, &caller, None, pairs, &h).await
 }
 
 /// `POST _search` takes parameters from the form body and the URL alike.
@@ -67,13 +74,103 @@ fn form_pairs(query: Option<&str>, body: &[u8]) -> Result<Vec<(String, String)>,
 
 async fn run(
     state: &AppState,
+    caller: &Caller,
     rtype: Option<&str>,
     pairs: Vec<(String, String)>,
     h: &FhirHeaders,
 ) -> Result<Response, ApiError> {
-    let query = state.repo.parse_search(rtype, &pairs, h.lenient)?;
-    let page = state.repo.search(&query).await?;
+    // A system search spans every type: only a caller allowed every type ("*") may.
+    let decided_type = rtype.unwrap_or("*");
+    let mut restricted = None;
+    let decision = match &caller.principal {
+        Principal::Account(a) if a.role == Role::Patient && needs_facts(caller, decided_type) => {
+            let own = a
+                .patient_id
+                .as_ref()
+                .ok_or(refusal(DenyReason::NoLinkedPatient))?;
+            // Limited to their own compartment by an extra filter, so paging and totals
+            // stay right.
+            restricted = Some(
+                compartment_filter(decided_type, own.id())
+                    .ok_or(refusal(DenyReason::CompartmentRequired))?,
+            );
+            Decision::Allow {
+                audit_required: false,
+            }
+        }
+        _ => decide_type(caller, Action::Search, decided_type),
+    };
+    // A practitioner's search across patients keeps the matches of their patients only.
+    let per_resource = needs_facts(caller, decided_type) && restricted.is_none();
+    let mut query_pairs = pairs.clone();
+    query_pairs.extend(restricted);
+    let query = state.repo.parse_search(rtype, &query_pairs, h.lenient)?;
+    let aggregate_only = decision == Decision::AllowAggregateOnly;
+    match decision {
+        Decision::Deny(DenyReason::CompartmentRequired) if per_resource && rtype.is_some() => {}
+        Decision::AllowAggregateOnly
+            if query.summary == Summary::Count
+                && query.includes.is_empty()
+                && query.revincludes.is_empty() => {}
+        d => {
+            permit(d)?;
+        }
+    }
+    let mut page = state.repo.search(&query).await?;
+    if aggregate_only {
+        // Figures, never a resource.
+        page.matches.clear();
+        page.included.clear();
+    }
+    let mut facts = Facts::default();
+    if needs_facts(caller, decided_type) {
+        let before = page.matches.len();
+        page.matches = keep_readable(state, caller, &mut facts, page.matches).await;
+        if per_resource || page.matches.len() != before {
+            // The total counted what was not kept.
+            page.total = None;
+        }
+    }
+    if !page.included.is_empty() {
+        page.included = keep_readable(state, caller, &mut facts, page.included).await;
+    }
     Ok(searchset(&h.base, rtype, &pairs, &query, &page))
+}
+
+/// The search parameter that limits `rtype` to one patient's compartment, with its value.
+fn compartment_filter(rtype: &str, patient_id: &str) -> Option<(String, String)> {
+    if rtype == "Patient" {
+        return Some(("_id".into(), patient_id.into()));
+    }
+    ["patient", "subject", "beneficiary"]
+        .into_iter()
+        .find(|code| {
+            search::search_param(rtype, code).is_some_and(|p| {
+                p.is_supported() && (*code == "patient" || p.targets.iter().any(|t| t == "Patient"))
+            })
+        })
+        .map(|code| (code.into(), format!("Patient/{patient_id}")))
+}
+
+/// The resources the caller may read, each decided on its own (included resources can be of
+/// any type and any patient).
+async fn keep_readable(
+    state: &AppState,
+    caller: &Caller,
+    facts: &mut Facts,
+    resources: Vec<StoredResource>,
+) -> Vec<StoredResource> {
+    let mut kept = Vec::with_capacity(resources.len());
+    for r in resources {
+        if facts
+            .decide_stored(state, caller, Action::Read, &r)
+            .await
+            .is_allowed()
+        {
+            kept.push(r);
+        }
+    }
+    kept
 }
 
 fn searchset(

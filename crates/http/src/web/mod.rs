@@ -1,15 +1,25 @@
 //! The web pages: server-rendered HTML with htmx, in English and French.
 
+mod account;
+mod admin;
 mod assets;
+pub mod csrf;
+mod dashboard;
+pub mod forms;
 pub mod i18n;
+mod mailbox;
 mod page;
+mod recovery;
 pub mod session;
+mod signin;
+mod signup;
 pub mod templates;
+mod totp;
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
@@ -22,6 +32,28 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/assets/{file}", get(assets::serve))
+        .route("/signup", get(signup::show).post(signup::submit))
+        .route("/confirm", get(recovery::confirm))
+        .route("/confirm/resend", post(recovery::resend))
+        .route("/mailbox", get(mailbox::page))
+        .route("/signin", get(signin::show).post(signin::submit))
+        .route("/signin/totp", get(totp::show).post(totp::submit))
+        .route("/signout", post(signin::sign_out))
+        .route(
+            "/forgot",
+            get(recovery::forgot_show).post(recovery::forgot_submit),
+        )
+        .route(
+            "/reset",
+            get(recovery::reset_show).post(recovery::reset_submit),
+        )
+        .route("/home", get(dashboard::page))
+        .route("/account", get(account::show).post(account::submit))
+        .route(
+            "/account/totp",
+            get(totp::enrol_show).post(totp::enrol_submit),
+        )
+        .merge(admin::routes())
 }
 
 /// `?lang=` on any page switches the language (and remembers it in a cookie).
@@ -31,14 +63,20 @@ pub struct LangQuery {
 }
 
 async fn home(
-    State(_state): State<AppState>,
+    State(state): State<AppState>,
+    who: Option<session::SignedIn>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
     let lang = i18n::choose(q.lang.as_deref(), &headers);
+    // Signed in (both factors): the frame shows their navigation and a way to the dashboard.
+    let mailbox = mailbox::may_read(&state, who.as_ref());
+    let user = who
+        .filter(|w| !w.needs_second_factor())
+        .map(|w| dashboard::user_context(&w));
     html_page(
         "home.html",
-        context! { lang => lang },
+        context! { lang => lang, user => user, mailbox => mailbox },
         lang,
         q.lang.is_some(),
     )

@@ -14,6 +14,68 @@ pub fn html_page(template: &str, ctx: Value, lang: &str, remember_lang: bool) ->
     render(StatusCode::OK, template, ctx, lang, remember_lang)
 }
 
+/// Render `template` with another status (a form shown again with its errors: 422).
+pub fn html_status(status: StatusCode, template: &str, ctx: Value, lang: &str) -> Response {
+    render(status, template, ctx, lang, false)
+}
+
+/// A page that only says what happened (`title`, `body` are translation keys).
+pub fn message_page(status: StatusCode, lang: &str, title: &str, body: &str) -> Response {
+    let ctx = context! {
+        lang => lang,
+        title => super::i18n::translate(lang, title),
+        message => super::i18n::translate(lang, body),
+    };
+    render(status, "error.html", ctx, lang, false)
+}
+
+/// A form arrived without a valid CSRF token (stale page, or another site posting it).
+pub fn csrf_failed_page(lang: &str) -> Response {
+    message_page(
+        StatusCode::FORBIDDEN,
+        lang,
+        "error.csrf.title",
+        "error.csrf.body",
+    )
+}
+
+/// Something failed on our side; the cause is logged (without personal data) by the caller.
+pub fn internal_error_page(lang: &str) -> Response {
+    message_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        lang,
+        "error.internal.title",
+        "error.internal.body",
+    )
+}
+
+/// `303 See Other` to `to`: after a successful POST, so reloading does not post again.
+pub fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// Add a `Set-Cookie` to a response (several may be added).
+pub fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+/// The cookie that remembers the page language (not HttpOnly-sensitive: it is no secret).
+pub fn lang_cookie(lang: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax"
+    ))
+    .ok()
+}
+
 pub fn not_found_page(lang: &str) -> Response {
     let ctx = context! {
         lang => lang,
@@ -62,9 +124,8 @@ fn render(
         HeaderValue::from_static("camera=(self), microphone=(self), geolocation=(self)"),
     );
     if remember_lang {
-        let cookie = format!("lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            h.insert(header::SET_COOKIE, v);
+        if let Some(v) = lang_cookie(lang) {
+            h.append(header::SET_COOKIE, v);
         }
     }
     response

@@ -73,7 +73,10 @@ impl OptionalFromRequestParts<AppState> for SignedIn {
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = axum::response::Redirect;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match lookup(&parts.headers, state).await {
             Some(s) if !s.needs_second_factor() => Ok(s),
             Some(_) => Err(axum::response::Redirect::to("/signin/totp")),
@@ -99,7 +102,11 @@ async fn lookup(headers: &HeaderMap, state: &AppState) -> Option<SignedIn> {
 
 /// Constant-time equality for tokens.
 pub fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -109,7 +116,10 @@ mod tests {
     #[test]
     fn finds_cookies_among_several() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "lang=fr; cf_session=abc; x=1".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "lang=fr; cf_session=abc; x=1".parse().unwrap(),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&h, "missing"), None);
     }

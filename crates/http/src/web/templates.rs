@@ -10,6 +10,39 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("_form.html", include_str!("../../templates/_form.html")),
+    ("signup.html", include_str!("../../templates/signup.html")),
+    ("signin.html", include_str!("../../templates/signin.html")),
+    ("notice.html", include_str!("../../templates/notice.html")),
+    ("mailbox.html", include_str!("../../templates/mailbox.html")),
+    ("totp.html", include_str!("../../templates/totp.html")),
+    (
+        "totp_enrol.html",
+        include_str!("../../templates/totp_enrol.html"),
+    ),
+    ("forgot.html", include_str!("../../templates/forgot.html")),
+    ("reset.html", include_str!("../../templates/reset.html")),
+    (
+        "dashboard.html",
+        include_str!("../../templates/dashboard.html"),
+    ),
+    ("account.html", include_str!("../../templates/account.html")),
+    (
+        "admin_clinics.html",
+        include_str!("../../templates/admin_clinics.html"),
+    ),
+    (
+        "admin_practitioners.html",
+        include_str!("../../templates/admin_practitioners.html"),
+    ),
+    (
+        "admin_accounts.html",
+        include_str!("../../templates/admin_accounts.html"),
+    ),
+    (
+        "admin_audit.html",
+        include_str!("../../templates/admin_audit.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

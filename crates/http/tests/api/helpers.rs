@@ -21,7 +21,12 @@ pub struct TestApp {
     pub root: String,
     pub client: reqwest::Client,
     pub backend: Backend,
-    _db: DbGuard,
+    /// The server's state: its store and audit sink, for tests that look behind the API.
+    pub state: AppState,
+    /// The `system/*.*` bearer token every request helper sends (see [`TestApp::as_user`]
+    /// for other callers).
+    pub token: String,
+    _db: Arc<DbGuard>,
 }
 
 /// The PostgreSQL server the tests use (each test makes and drops its own database).
@@ -67,15 +72,88 @@ pub async fn spawn_app_with(backend: Backend, config: HttpConfig) -> TestApp {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(carefront_http::serve(
         listener,
-        state,
+        state.clone(),
         std::future::pending(),
     ));
+    let root = format!("http://{addr}");
+    let token = system_token(&state, &root).await;
     TestApp {
         base: format!("http://{addr}/fhir"),
-        root: format!("http://{addr}"),
-        client: reqwest::Client::new(),
+        root,
+        client: client_with(&[("authorization", &format!("Bearer {token}"))]),
         backend,
-        _db: guard,
+        state,
+        token,
+        _db: Arc::new(guard),
+    }
+}
+
+/// Register a `system/*.*` client straight in the store and get a token for it over HTTP.
+async fn system_token(state: &AppState, root: &str) -> String {
+    let store = state.repo.store().as_ref();
+    let secret =
+        carefront_store::tables::clients::register(store, "tests", "tests", "system/*.*", 0)
+            .await
+            .expect("register the test client");
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{root}/oauth2/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "tests"),
+            ("client_secret", secret.as_str()),
+        ])
+        .send()
+        .await
+        .expect("token request")
+        .json()
+        .await
+        .expect("token JSON");
+    answer["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {answer}"))
+        .to_owned()
+}
+
+/// A client sending `headers` with every request.
+pub fn client_with(headers: &[(&str, &str)]) -> reqwest::Client {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (name, value) in headers {
+        map.insert(
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    reqwest::Client::builder()
+        .default_headers(map)
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// The same server, with requests sent by `client` (another caller).
+    pub fn with_client(&self, client: reqwest::Client) -> TestApp {
+        TestApp {
+            base: self.base.clone(),
+            root: self.root.clone(),
+            client,
+            backend: self.backend,
+            state: self.state.clone(),
+            token: self.token.clone(),
+            _db: self._db.clone(),
+        }
+    }
+
+    /// The same server, as the browser of someone signed in with session cookie `session`.
+    pub fn as_user(&self, session: &str) -> TestApp {
+        self.with_client(client_with(&[(
+            "cookie",
+            &format!("{}={session}", carefront_http::web::session::SESSION_COOKIE),
+        )]))
+    }
+
+    /// The same server, with no credentials at all.
+    pub fn anonymous(&self) -> TestApp {
+        self.with_client(reqwest::Client::new())
     }
 }
 

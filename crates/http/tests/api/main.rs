@@ -2,6 +2,11 @@
 
 mod helpers;
 
+mod access;
+mod oauth;
+
+mod audit;
+
 mod bundle;
 mod capability;
 mod conditional;

@@ -79,6 +79,58 @@ pub async fn unsent(store: &dyn Store, limit: usize) -> StoreResult<Vec<Mail>> {
     store.query(s).await?.iter().map(|r| from_row(r)).collect()
 }
 
+/// Mail a sender may try now, oldest first: not sent, fewer than `max_attempts` tries, and
+/// neither claimed by a sender nor waiting for its next retry at `now`.
+pub async fn due(
+    store: &dyn Store,
+    now: i64,
+    max_attempts: i64,
+    limit: usize,
+) -> StoreResult<Vec<Mail>> {
+    let mut s = super::sql(store);
+    s.push("SELECT ")
+        .push(COLUMNS)
+        .push(" FROM mail_outbox WHERE sent_at IS NULL AND attempts < ")
+        .bind_int(max_attempts)
+        .push(" AND (claimed_until IS NULL OR claimed_until < ")
+        .bind_int(now)
+        .push(") ORDER BY created_at LIMIT ")
+        .bind_int(limit as i64);
+    store.query(s).await?.iter().map(|r| from_row(r)).collect()
+}
+
+/// Claim mail `id` for sending until `lease_until`: true when this caller got it. One
+/// conditional UPDATE, so of several server instances exactly one wins each mail.
+pub async fn claim(store: &dyn Store, id: &str, now: i64, lease_until: i64) -> StoreResult<bool> {
+    let s = statement(
+        super::dialect(store),
+        "UPDATE mail_outbox SET claimed_until = {} WHERE id = {} AND sent_at IS NULL \
+         AND (claimed_until IS NULL OR claimed_until < {})",
+        vec![
+            Bind::Int(lease_until),
+            Bind::Text(id.to_owned()),
+            Bind::Int(now),
+        ],
+    );
+    Ok(store.execute(s).await? == 1)
+}
+
+/// A failed attempt: count it, keep the error for the operator, and leave the mail alone
+/// until `retry_at` (the claim becomes the backoff).
+pub async fn fail(store: &dyn Store, id: &str, error: &str, retry_at: i64) -> StoreResult<()> {
+    let s = statement(
+        super::dialect(store),
+        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = {}, claimed_until = {} \
+         WHERE id = {}",
+        vec![
+            Bind::Text(error.to_owned()),
+            Bind::Int(retry_at),
+            Bind::Text(id.to_owned()),
+        ],
+    );
+    store.execute(s).await.map(|_| ())
+}
+
 /// Record a delivery attempt: sent at `now`, or the error.
 pub async fn mark(store: &dyn Store, id: &str, now: i64, error: Option<&str>) -> StoreResult<()> {
     let s = match error {

@@ -1,0 +1,142 @@
+//! What an interaction was, from the method and the path alone (never the query string:
+//! search parameters can carry names and birth dates).
+
+use axum::http::Method;
+
+/// Longest resource type or id kept: real ones are at most 64 characters, and a hostile
+/// path must not bloat the log.
+const MAX_PART: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interaction {
+    /// `read`, `vread`, `update`, `patch`, `delete`, `create`, `search`, `history`,
+    /// `transaction`, `batch`, `capabilities`, `operation`, or `unknown` (no such FHIR URL).
+    pub action: &'static str,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+}
+
+/// Classify a request to `path` (after the `/fhir` base, e.g. `Patient/1/_history/2`). A
+/// Bundle posted to the base is a `batch` unless `bundle_type` says `transaction`.
+pub fn classify(method: &Method, path: &str, bundle_type: Option<&str>) -> Interaction {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let part = |i: usize| -> Option<String> {
+        parts
+            .get(i)
+            .filter(|p| !p.starts_with('$') && !p.starts_with('_'))
+            .map(|p| p.chars().take(MAX_PART).collect())
+    };
+    // HEAD reads like GET.
+    let get = method == Method::GET || method == Method::HEAD;
+    let action = if parts.iter().any(|p| p.starts_with('$')) {
+        "operation"
+    } else {
+        match (parts.as_slice(), method.as_str()) {
+            ([], _) if get => "search",
+            ([], "POST") if bundle_type == Some("transaction") => "transaction",
+            ([], "POST") => "batch",
+            (["metadata"], _) if get => "capabilities",
+            (["_history"], _) if get => "history",
+            (["_search"], "POST") => "search",
+            ([t], _) if t.starts_with('_') => "unknown",
+            ([_], _) if get => "search",
+            ([_], "POST") => "create",
+            ([_], "PUT") => "update",
+            ([_], "PATCH") => "patch",
+            ([_], "DELETE") => "delete",
+            ([_, "_search"], "POST") => "search",
+            ([_, "_history"], _) if get => "history",
+            ([_, id], _) if id.starts_with('_') => "unknown",
+            ([_, _], _) if get => "read",
+            ([_, _], "PUT") => "update",
+            ([_, _], "PATCH") => "patch",
+            ([_, _], "DELETE") => "delete",
+            ([_, _, "_history"], _) if get => "history",
+            ([_, _, "_history", _], _) if get => "vread",
+            _ => "unknown",
+        }
+    };
+    Interaction {
+        action,
+        resource_type: part(0).filter(|_| action != "capabilities"),
+        resource_id: part(1),
+    }
+}
+
+/// The outcome recorded for an HTTP status.
+pub fn outcome(status: u16) -> &'static str {
+    match status {
+        401 | 403 => "denied",
+        404 | 410 => "not-found",
+        400..=499 => "invalid",
+        500.. => "error",
+        _ => "success",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(method: Method, path: &str) -> (&'static str, Option<String>, Option<String>) {
+        let i = classify(&method, path, None);
+        (i.action, i.resource_type, i.resource_id)
+    }
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    #[test]
+    fn actions_follow_the_fhir_url_grammar() {
+        assert_eq!(c(Method::GET, "Patient/1"), ("read", s("Patient"), s("1")));
+        assert_eq!(c(Method::HEAD, "Patient/1"), ("read", s("Patient"), s("1")));
+        assert_eq!(
+            c(Method::GET, "Patient/1/_history/2"),
+            ("vread", s("Patient"), s("1"))
+        );
+        assert_eq!(c(Method::PUT, "Patient/1").0, "update");
+        assert_eq!(c(Method::PATCH, "Patient/1").0, "patch");
+        assert_eq!(c(Method::DELETE, "Patient/1").0, "delete");
+        assert_eq!(c(Method::POST, "Patient"), ("create", s("Patient"), None));
+        assert_eq!(c(Method::PUT, "Patient"), ("update", s("Patient"), None));
+        assert_eq!(c(Method::GET, "Patient"), ("search", s("Patient"), None));
+        assert_eq!(
+            c(Method::POST, "Patient/_search"),
+            ("search", s("Patient"), None)
+        );
+        assert_eq!(c(Method::GET, ""), ("search", None, None));
+        assert_eq!(c(Method::POST, "_search"), ("search", None, None));
+        assert_eq!(c(Method::GET, "_history"), ("history", None, None));
+        assert_eq!(c(Method::GET, "Patient/_history").0, "history");
+        assert_eq!(
+            c(Method::GET, "Patient/1/_history"),
+            ("history", s("Patient"), s("1"))
+        );
+        assert_eq!(c(Method::GET, "metadata"), ("capabilities", None, None));
+        assert_eq!(c(Method::POST, ""), ("batch", None, None));
+        assert_eq!(
+            classify(&Method::POST, "/", Some("transaction")).action,
+            "transaction"
+        );
+        assert_eq!(
+            c(Method::GET, "Patient/1/$everything"),
+            ("operation", s("Patient"), s("1"))
+        );
+        assert_eq!(c(Method::POST, "$reindex"), ("operation", None, None));
+        assert_eq!(c(Method::POST, "Patient/1").0, "unknown");
+        assert_eq!(c(Method::GET, "Patient/1/x/y/z").0, "unknown");
+    }
+
+    #[test]
+    fn outcomes_follow_the_status() {
+        assert_eq!(outcome(200), "success");
+        assert_eq!(outcome(304), "success");
+        assert_eq!(outcome(401), "denied");
+        assert_eq!(outcome(403), "denied");
+        assert_eq!(outcome(404), "not-found");
+        assert_eq!(outcome(410), "not-found");
+        assert_eq!(outcome(422), "invalid");
+        assert_eq!(outcome(503), "error");
+    }
+}
