@@ -18,7 +18,7 @@ use super::forms::{self, message, FieldErrors};
 use super::page::{
     csrf_failed_page, html_status, internal_error_page, lang_cookie, see_other, with_cookie,
 };
-use super::session::SignedIn;
+use super::session::{audit_page_access, ClientAddress, PageAccess, SignedIn};
 use super::{csrf, i18n};
 use crate::AppState;
 
@@ -213,6 +213,7 @@ fn page(
 pub async fn show(
     State(state): State<AppState>,
     who: SignedIn,
+    ClientAddress(source): ClientAddress,
     Query(q): Query<ProfileQuery>,
     headers: HeaderMap,
 ) -> Response {
@@ -228,7 +229,9 @@ pub async fn show(
             notice,
         );
     };
-    match state.repo.read("Patient", id).await {
+    let read = state.repo.read("Patient", id).await;
+    audit_own_patient(&state, &who, &source, "read", id, read.is_ok()).await;
+    match read {
         Ok(stored) => {
             let patient: Value = serde_json::from_slice(&stored.content).unwrap_or_default();
             let profile = from_patient(&patient, stored.version, &who.account.locale);
@@ -258,6 +261,7 @@ pub struct ProfileQuery {
 pub async fn submit(
     State(state): State<AppState>,
     who: SignedIn,
+    ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -295,7 +299,9 @@ pub async fn submit(
         let pre = Preconditions {
             if_match: Some(form.version.parse().unwrap_or(-1)),
         };
-        match state.repo.update("Patient", id, patient, &pre).await {
+        let updated = state.repo.update("Patient", id, patient, &pre).await;
+        audit_own_patient(&state, &who, &source, "update", id, updated.is_ok()).await;
+        match updated {
             Ok(_) => {}
             Err(RepoError::PreconditionFailed(_)) => {
                 return again(&FieldErrors::default(), Some("account.stale"))
@@ -323,6 +329,27 @@ pub async fn submit(
         see_other("/account?saved=true"),
         lang_cookie(&account.locale),
     )
+}
+
+/// A patient's own record, read or changed on this page: into the audit chain.
+async fn audit_own_patient(
+    state: &AppState,
+    who: &SignedIn,
+    source: &str,
+    action: &str,
+    patient_id: &str,
+    ok: bool,
+) {
+    let access = PageAccess {
+        account_id: &who.account.id,
+        role: &who.account.role,
+        source,
+        action,
+        resource_type: Some("Patient"),
+        resource_id: Some(patient_id),
+        outcome: if ok { "success" } else { "error" },
+    };
+    audit_page_access(state, access).await;
 }
 
 #[cfg(test)]

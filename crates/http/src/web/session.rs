@@ -109,6 +109,52 @@ pub fn same_token(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The client's address, for audit entries (the direct peer; `unknown` without connect info).
+pub struct ClientAddress(pub String);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".to_owned()),
+        ))
+    }
+}
+
+/// What a page did to a resource, for the audit chain. The `/fhir` layer audits the API; pages
+/// that read or write through the repository directly record their own entries with this.
+pub struct PageAccess<'a> {
+    pub account_id: &'a str,
+    pub role: &'a str,
+    pub source: &'a str,
+    pub action: &'a str,
+    pub resource_type: Option<&'a str>,
+    pub resource_id: Option<&'a str>,
+    pub outcome: &'a str,
+}
+
+pub async fn audit_page_access(state: &AppState, access: PageAccess<'_>) {
+    state
+        .audit
+        .record(carefront_store::tables::audit::AuditEntry {
+            at: now_micros(),
+            actor: format!("account:{}", access.account_id),
+            actor_role: access.role.to_owned(),
+            action: access.action.to_owned(),
+            resource_type: access.resource_type.map(str::to_owned),
+            resource_id: access.resource_id.map(str::to_owned),
+            outcome: access.outcome.to_owned(),
+            source: access.source.to_owned(),
+            detail: "web page".to_owned(),
+        })
+        .await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

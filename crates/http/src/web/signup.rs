@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use super::forms::{self, FieldErrors};
 use super::mailbox::{self, LinkMail};
 use super::page::{csrf_failed_page, html_status, internal_error_page, with_cookie};
+use super::session::{audit_page_access, ClientAddress, PageAccess};
 use super::{csrf, i18n, LangQuery};
 use crate::AppState;
 
@@ -119,7 +120,12 @@ pub async fn show(
     with_cookie(r, cookie)
 }
 
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let lang = i18n::choose(None, &headers);
     let form: SignUpForm = forms::parse(&body);
     if !csrf::anon_ok(&headers, &form.csrf) {
@@ -197,6 +203,16 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
         created_at: now,
         updated_at: now,
     };
+    let access = PageAccess {
+        account_id: &account.id,
+        role: &account.role,
+        source: &source,
+        action: "create",
+        resource_type: Some("Patient"),
+        resource_id: Some(&written.resource.id),
+        outcome: "success",
+    };
+    audit_page_access(&state, access).await;
     if let Err(e) = accounts::insert(store, &account).await {
         // Two sign-ups raced for the address: remove the Patient this one made.
         let _ = state.repo.delete("Patient", &written.resource.id).await;

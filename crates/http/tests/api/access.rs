@@ -3,12 +3,12 @@
 //! `_include` and inside a transaction. Accounts and sessions are made straight in the
 //! tables; clinical fixtures through the API with the tests' system token.
 
-use carefront_store::tables::{accounts, sessions};
+use carefront_store::tables::sessions;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both_stores;
-use crate::helpers::{entries, post_entry, transaction, TestApp};
+use crate::helpers::{entries, post_entry, session_for, transaction, TestApp};
 
 const ROLES: [&str; 5] = [
     "patient",
@@ -17,44 +17,6 @@ const ROLES: [&str; 5] = [
     "employer-admin",
     "administrator",
 ];
-
-/// A signed-in session for a new account of `role` linked to `fhir_ref`.
-async fn session(app: &TestApp, role: &str, fhir_ref: Option<&str>) -> String {
-    let store = app.state.repo.store().as_ref();
-    let id = uuid::Uuid::new_v4().to_string();
-    accounts::insert(
-        store,
-        &accounts::Account {
-            id: id.clone(),
-            email: format!("{id}@example.org"),
-            role: role.into(),
-            display_name: role.into(),
-            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-            email_confirmed: true,
-            disabled: false,
-            fhir_ref: fhir_ref.map(str::to_owned),
-            totp_secret: None,
-            totp_last_step: None,
-            locale: "en".into(),
-            created_at: 1,
-            updated_at: 1,
-        },
-    )
-    .await
-    .unwrap();
-    sessions::create(
-        store,
-        &sessions::Session {
-            account_id: id,
-            csrf_token: "csrf".into(),
-            second_factor_pending: false,
-            created_at: 1,
-            expires_at: i64::MAX / 2,
-        },
-    )
-    .await
-    .unwrap()
-}
 
 fn observation(patient: &str, id: &str) -> Value {
     json!({"resourceType": "Observation", "id": id, "status": "final", "code": {"text": "weight"},
@@ -189,7 +151,7 @@ both_stores! {
         fixtures(&app).await;
         let links = [Some("Patient/p1"), Some("Practitioner/dr-a"), None, None, None];
         for (role, link) in ROLES.iter().zip(links) {
-            let user = app.as_user(&session(&app, role, link).await);
+            let user = app.as_user(&session_for(&app, role, link).await);
             for (i, (what, method, path, body, expected)) in matrix().into_iter().enumerate() {
                 let answer = user.request(method.clone(), &path, &[], body.as_ref()).await;
                 let want = expected[ROLES.iter().position(|r| r == role).unwrap()];
@@ -206,7 +168,7 @@ both_stores! {
 
     async fn a_patient_sees_only_their_own_compartment(app) {
         fixtures(&app).await;
-        let p1 = app.as_user(&session(&app, "patient", Some("Patient/p1")).await);
+        let p1 = app.as_user(&session_for(&app, "patient", Some("Patient/p1")).await);
         // By search: what belongs to others is simply not there.
         assert!(p1.find_ids("Observation", &[("subject", "Patient/p2")]).await.is_empty());
         assert_eq!(p1.find_ids("Observation", &[]).await, ["o1"]);
@@ -230,13 +192,13 @@ both_stores! {
         let own = transaction(vec![post_entry(observation("p1", "t1"), None)]);
         assert_eq!(p1.post_bundle(&own).await.status, 200);
         // A patient whose account is not linked sees no clinical record at all.
-        let unlinked = app.as_user(&session(&app, "patient", None).await);
+        let unlinked = app.as_user(&session_for(&app, "patient", None).await);
         unlinked.get("Patient/p1").await.assert_outcome(403, "unlinked account");
     }
 
     async fn a_practitioner_sees_the_patients_of_their_organisations(app) {
         fixtures(&app).await;
-        let dr = app.as_user(&session(&app, "practitioner", Some("Practitioner/dr-a")).await);
+        let dr = app.as_user(&session_for(&app, "practitioner", Some("Practitioner/dr-a")).await);
         assert_eq!(dr.find_ids("Observation", &[]).await, ["o1"]);
         let answer = dr.find("Patient", &[("_total", "accurate")]).await;
         assert_eq!(crate::helpers::entry_ids(&answer.body), ["p1"]);
@@ -260,7 +222,7 @@ both_stores! {
     async fn half_signed_in_is_anonymous(app) {
         fixtures(&app).await;
         let store = app.state.repo.store().as_ref();
-        let token = session(&app, "administrator", None).await;
+        let token = session_for(&app, "administrator", None).await;
         // A second session for the same kind of account, TOTP still owed.
         let s = sessions::find(store, &token, 2).await.unwrap().unwrap();
         let pending = sessions::create(store, &sessions::Session {

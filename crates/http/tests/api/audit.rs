@@ -4,7 +4,7 @@ use carefront_store::tables::audit::{self, AuditEntry, AuditFilter};
 use serde_json::json;
 
 use crate::both_stores;
-use crate::helpers::{transaction, TestApp};
+use crate::helpers::{session_for, transaction, TestApp};
 
 /// The audit log, oldest first, once the sink has written what it holds.
 async fn audit_log(app: &TestApp) -> Vec<AuditEntry> {
@@ -138,4 +138,31 @@ both_stores! {
         assert_eq!(checked.entries, 30);
         assert_eq!(checked.first_broken, None);
     }
+
+    async fn pages_audit_the_patient_records_they_read(app) {
+        app.upsert(&json!({"resourceType": "Patient", "id": "pa",
+            "name": [{"family": "Lovelace", "given": ["Ada"]}]}))
+            .await;
+        let cookie = session_for(&app, "patient", Some("Patient/pa")).await;
+        let me = app.as_user(&cookie);
+        let page = me
+            .client
+            .get(format!("{}/account", app.root))
+            .send()
+            .await
+            .expect("profile page");
+        assert_eq!(page.status().as_u16(), 200);
+        assert!(page.text().await.unwrap().contains("Lovelace"));
+        let log = audit_log(&app).await;
+        let read = log
+            .iter()
+            .find(|e| e.detail == "web page" && e.action == "read")
+            .unwrap_or_else(|| panic!("the profile read is audited: {log:#?}"));
+        assert_eq!(read.resource_type.as_deref(), Some("Patient"));
+        assert_eq!(read.resource_id.as_deref(), Some("pa"));
+        assert_eq!(read.actor_role, "patient");
+        assert!(read.actor.starts_with("account:"));
+        assert_eq!(read.outcome, "success");
+    }
+
 }

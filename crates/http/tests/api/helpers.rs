@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use carefront_http::{AppState, HttpConfig};
 use carefront_store::repository::{Repository, SearchLimits};
+use carefront_store::tables::{accounts, sessions};
 use carefront_store::Store;
 use serde_json::Value;
 
@@ -155,6 +156,44 @@ impl TestApp {
     pub fn anonymous(&self) -> TestApp {
         self.with_client(reqwest::Client::new())
     }
+}
+
+/// A signed-in session for a new account of `role` linked to `fhir_ref`.
+pub async fn session_for(app: &TestApp, role: &str, fhir_ref: Option<&str>) -> String {
+    let store = app.state.repo.store().as_ref();
+    let id = uuid::Uuid::new_v4().to_string();
+    accounts::insert(
+        store,
+        &accounts::Account {
+            id: id.clone(),
+            email: format!("{id}@example.org"),
+            role: role.into(),
+            display_name: role.into(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            email_confirmed: true,
+            disabled: false,
+            fhir_ref: fhir_ref.map(str::to_owned),
+            totp_secret: None,
+            totp_last_step: None,
+            locale: "en".into(),
+            created_at: 1,
+            updated_at: 1,
+        },
+    )
+    .await
+    .unwrap();
+    sessions::create(
+        store,
+        &sessions::Session {
+            account_id: id,
+            csrf_token: "csrf".into(),
+            second_factor_pending: false,
+            created_at: 1,
+            expires_at: i64::MAX / 2,
+        },
+    )
+    .await
+    .unwrap()
 }
 
 fn uuid() -> String {

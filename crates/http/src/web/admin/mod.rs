@@ -6,17 +6,13 @@ mod audit;
 mod clinics;
 mod practitioners;
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use carefront_auth::Role;
-use carefront_store::repository::now_micros;
-use carefront_store::tables::audit::AuditEntry;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -72,11 +68,10 @@ impl FromRequestParts<AppState> for Admin {
                 "error.forbidden.body",
             ));
         }
-        let source = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
+        let crate::web::session::ClientAddress(source) =
+            crate::web::session::ClientAddress::from_request_parts(parts, state)
+                .await
+                .unwrap_or_else(|never| match never {});
         Ok(Admin {
             who,
             lang,
@@ -98,20 +93,19 @@ impl Admin {
         resource_id: Option<&str>,
         outcome: &str,
     ) {
-        state
-            .audit
-            .record(AuditEntry {
-                at: now_micros(),
-                actor: format!("account:{}", self.who.account.id),
-                actor_role: Role::Administrator.as_str().to_owned(),
-                action: action.to_owned(),
-                resource_type: resource_type.map(str::to_owned),
-                resource_id: resource_id.map(str::to_owned),
-                outcome: outcome.to_owned(),
-                source: self.source.clone(),
-                detail: "admin page".to_owned(),
-            })
-            .await;
+        crate::web::session::audit_page_access(
+            state,
+            crate::web::session::PageAccess {
+                account_id: &self.who.account.id,
+                role: Role::Administrator.as_str(),
+                source: &self.source,
+                action,
+                resource_type,
+                resource_id,
+                outcome,
+            },
+        )
+        .await;
     }
 }
 
