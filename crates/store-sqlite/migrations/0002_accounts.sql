@@ -92,6 +92,5 @@ CREATE TABLE audit_log (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX audit_log_actor ON audit_log (actor, at);
 CREATE INDEX audit_log_resource ON audit_log (resource_type, resource_id);

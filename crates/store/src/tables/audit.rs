@@ -42,23 +42,29 @@ pub struct ChainedEntry {
     pub hash: String,
 }
 
-/// The hash of an entry given its place in the chain. The fields are serialised as a JSON
-/// array so no field can run into the next.
+/// The hash of an entry given its place in the chain. Every field goes in with its length
+/// first, so no field can run into the next; absent fields differ from empty ones.
 pub fn entry_hash(prev_hash: &str, seq: i64, e: &AuditEntry) -> String {
-    let fields = serde_json::json!([
-        prev_hash,
-        seq,
-        e.at,
-        e.actor,
-        e.actor_role,
-        e.action,
-        e.resource_type,
-        e.resource_id,
-        e.outcome,
-        e.source,
-        e.detail
-    ]);
-    super::hex(&Sha256::digest(fields.to_string().as_bytes()))
+    let mut h = Sha256::new();
+    let mut field = |bytes: Option<&[u8]>| match bytes {
+        Some(b) => {
+            h.update((b.len() as u64).to_le_bytes());
+            h.update(b);
+        }
+        None => h.update(u64::MAX.to_le_bytes()),
+    };
+    field(Some(prev_hash.as_bytes()));
+    field(Some(&seq.to_le_bytes()));
+    field(Some(&e.at.to_le_bytes()));
+    field(Some(e.actor.as_bytes()));
+    field(Some(e.actor_role.as_bytes()));
+    field(Some(e.action.as_bytes()));
+    field(e.resource_type.as_deref().map(str::as_bytes));
+    field(e.resource_id.as_deref().map(str::as_bytes));
+    field(Some(e.outcome.as_bytes()));
+    field(Some(e.source.as_bytes()));
+    field(Some(e.detail.as_bytes()));
+    super::hex(&h.finalize())
 }
 
 /// Append `entries` to the chain in one transaction.
