@@ -6,9 +6,8 @@ use std::time::Duration;
 use carefront_store::tables::audit::{self, AuditEntry};
 use carefront_store::Store;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
 
-/// Most entries appended in one transaction.
+/// Entries taken from the queue in one call while waiting for the first.
 const MAX_BATCH: usize = 500;
 /// How long the first entry of a batch waits for company: fewer, larger transactions.
 const LINGER: Duration = Duration::from_millis(50);
@@ -84,8 +83,8 @@ impl AuditSink {
     }
 }
 
-/// The writer: gather a batch (up to `MAX_BATCH`, or what came within `LINGER` of its
-/// first entry, or up to a flush), append it, repeat.
+/// The writer: wait for a first entry, let more gather for `LINGER` without being woken by
+/// each one (a wake-up per entry costs more than writing it), then append all that came.
 async fn run(mut rx: mpsc::Receiver<Command>, store: Arc<dyn Store>) {
     let mut batch: Vec<AuditEntry> = Vec::with_capacity(MAX_BATCH);
     let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
@@ -94,21 +93,21 @@ async fn run(mut rx: mpsc::Receiver<Command>, store: Arc<dyn Store>) {
         if rx.recv_many(&mut received, MAX_BATCH).await == 0 {
             return; // every sender is gone
         }
-        let deadline = Instant::now() + LINGER;
-        loop {
-            for command in received.drain(..) {
-                match command {
-                    Command::Entry(e) => batch.push(e),
-                    Command::Flush(done) => flushes.push(done),
-                }
+        let waiting_flush = received.iter().any(|c| matches!(c, Command::Flush(_)));
+        if !waiting_flush {
+            tokio::time::sleep(LINGER).await;
+        }
+        // Everything queued by now, in one transaction.
+        while received.len() < QUEUE {
+            match rx.try_recv() {
+                Ok(command) => received.push(command),
+                Err(_) => break,
             }
-            if batch.len() >= MAX_BATCH || !flushes.is_empty() {
-                break;
-            }
-            let room = MAX_BATCH - batch.len();
-            match tokio::time::timeout_at(deadline, rx.recv_many(&mut received, room)).await {
-                Ok(n) if n > 0 => continue,
-                _ => break, // lingered long enough, or the channel closed
+        }
+        for command in received.drain(..) {
+            match command {
+                Command::Entry(e) => batch.push(e),
+                Command::Flush(done) => flushes.push(done),
             }
         }
         append_until_written(store.as_ref(), &batch).await;
