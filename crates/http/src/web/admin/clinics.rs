@@ -9,7 +9,10 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{list_resources, organization_choice, organizations, str_at, Admin, Choice};
+use super::{
+    list_resources, organization_choice, organizations, organizations_or_error_page, str_at, Admin,
+    Choice,
+};
 use crate::web::dashboard::user_context;
 use crate::web::forms::{self, message, FieldErrors};
 use crate::web::page::{
@@ -252,12 +255,9 @@ pub async fn submit(State(state): State<AppState>, admin: Admin, body: Bytes) ->
     if !csrf::session_ok(&admin.who, &form.csrf) {
         return csrf_failed_page(lang);
     }
-    let orgs = match organizations(&state).await {
+    let orgs = match organizations_or_error_page(&state, lang).await {
         Ok(o) => o,
-        Err(e) => {
-            tracing::error!(status = e.status(), "admin: listing organizations failed");
-            return internal_error_page(lang);
-        }
+        Err(page) => return page,
     };
     let valid = match validate(&form, lang, &orgs) {
         Ok(v) => v,

@@ -159,6 +159,17 @@ async fn list_resources(
 }
 
 /// The Organizations an administrator can link to, by name.
+/// The organisations to choose from, or the error page to answer with.
+async fn organizations_or_error_page(
+    state: &AppState,
+    lang: &str,
+) -> Result<Vec<Choice>, Response> {
+    organizations(state).await.map_err(|e| {
+        tracing::error!(status = e.status(), "admin: listing organizations failed");
+        crate::web::page::internal_error_page(lang)
+    })
+}
+
 async fn organizations(
     state: &AppState,
 ) -> Result<Vec<Choice>, carefront_store::repository::RepoError> {
