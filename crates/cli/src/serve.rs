@@ -82,7 +82,9 @@ impl Server {
             let store = self.state.repo.store().clone();
             Sender::new(store, smtp, self.state.mail_wake.clone()).spawn()
         });
+        let upkeep = self.state.booking.spawn_upkeep();
         let served = carefront_http::serve(self.listener, self.state, shutdown_signal()).await;
+        upkeep.abort();
         // A mail cut off mid-send stays claimed until its lease ends, then goes out again.
         if let Some(sender) = sender {
             sender.abort();

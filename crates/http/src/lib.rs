@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod booking;
 mod error;
 mod fhir;
 pub mod mail;
@@ -68,6 +69,8 @@ impl Default for HttpConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub repo: Repository,
+    /// Booking workflows over `repo` (whose writes run the booking hook).
+    pub booking: carefront_booking::Booking,
     pub config: Arc<HttpConfig>,
     pub metrics: Arc<Metrics>,
     /// Where `/fhir` interactions are audited (see [`audit`]).
@@ -77,9 +80,22 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// `repo` gets the booking hook here, so every server keeps one appointment per slot.
     pub fn new(repo: Repository, config: HttpConfig) -> Self {
+        let repo = repo.with_hook(carefront_booking::Booking::hook());
+        let booking = carefront_booking::Booking::new(
+            repo.clone(),
+            carefront_booking::Settings {
+                public_url: config
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+                ..Default::default()
+            },
+        );
         AppState {
             audit: audit::AuditSink::new(repo.store().clone()),
+            booking,
             repo,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
@@ -91,7 +107,8 @@ impl AppState {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let app = Router::new()
-        .nest("/fhir", fhir::routes())
+        .nest("/fhir", fhir::routes().merge(booking::fhir_routes()))
+        .merge(booking::routes())
         .merge(fhir::base_with_slash())
         .merge(ops::routes())
         .merge(oauth::routes())

@@ -68,6 +68,7 @@ fn arguments(binds: &[Bind]) -> PgArguments {
             Bind::OptInt(i) => args.add(*i),
             Bind::Bool(b) => args.add(*b),
             Bind::Float(f) => args.add(*f),
+            Bind::OptFloat(f) => args.add(*f),
         };
     }
     args
@@ -272,6 +273,10 @@ struct PgTx {
 
 #[async_trait]
 impl StoreTx for PgTx {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
     async fn lock(&mut self, key: &str) -> StoreResult<()> {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(key)

@@ -293,6 +293,10 @@ struct SqliteTx {
 
 #[async_trait]
 impl StoreTx for SqliteTx {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
     async fn lock(&mut self, _key: &str) -> StoreResult<()> {
         // The writer lock already serialises every write transaction.
         Ok(())

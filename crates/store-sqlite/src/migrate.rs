@@ -17,6 +17,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_mail_claims",
         include_str!("../migrations/0003_mail_claims.sql"),
     ),
+    (
+        "0004_booking",
+        include_str!("../migrations/0004_booking.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

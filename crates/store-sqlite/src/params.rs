@@ -15,7 +15,8 @@ impl ToSql for BindRef<'_> {
             Bind::Int(i) | Bind::OptInt(Some(i)) => ValueRef::Integer(*i),
             Bind::OptInt(None) => ValueRef::Null,
             Bind::Bool(b) => ValueRef::Integer(i64::from(*b)),
-            Bind::Float(f) => ValueRef::Real(*f),
+            Bind::Float(f) | Bind::OptFloat(Some(f)) => ValueRef::Real(*f),
+            Bind::OptFloat(None) => ValueRef::Null,
         }))
     }
 }

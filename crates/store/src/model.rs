@@ -184,6 +184,8 @@ pub trait Store: Send + Sync + 'static {
 /// A write transaction. Dropping it without commit rolls it back.
 #[async_trait]
 pub trait StoreTx: Send {
+    /// `"sqlite"` or `"postgres"`, as [`Store::backend`].
+    fn backend(&self) -> &'static str;
     /// Serialise with every other transaction holding the same key until this one ends
     /// (conditional creates take one per type and criteria so that racing ones see each other).
     async fn lock(&mut self, key: &str) -> StoreResult<()>;

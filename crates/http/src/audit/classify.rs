@@ -74,6 +74,30 @@ pub fn outcome(status: u16) -> &'static str {
     }
 }
 
+/// Classify a request to the booking API (`path` after `/api/booking/`): what it reads or
+/// writes, as the audit log names FHIR interactions (`appointments/{id}/cancel` is an
+/// operation on that Appointment).
+pub fn booking(method: &Method, path: &str) -> Interaction {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let resource_type = match parts.first().copied() {
+        Some("slots") => "Slot",
+        Some("schedules") => "Schedule",
+        _ => "Appointment",
+    };
+    let get = method == Method::GET || method == Method::HEAD;
+    let action = match (parts.len(), get) {
+        (1, true) => "search",
+        (1, false) if resource_type == "Appointment" => "create",
+        (_, false) => "operation",
+        (_, true) => "read",
+    };
+    Interaction {
+        action,
+        resource_type: Some(resource_type.to_owned()),
+        resource_id: parts.get(1).map(|p| p.chars().take(MAX_PART).collect()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,9 +15,14 @@ use super::{classify, outcome, AuditSink};
 use crate::{ApiError, AppState};
 
 /// Use with `axum::middleware::from_fn_with_state(state.clone(), audit::layer)`; requests
-/// outside `/fhir` pass straight through.
+/// outside `/fhir` and the booking API pass straight through.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(rest) = fhir_path(req.uri().path()) else {
+    let booking = req
+        .uri()
+        .path()
+        .strip_prefix("/api/booking/")
+        .map(str::to_owned);
+    let Some(rest) = fhir_path(req.uri().path()).or(booking.as_deref()) else {
         return next.run(req).await;
     };
     let rest = rest.to_owned();
@@ -37,7 +42,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     } else {
         (Ok(req), None)
     };
-    let interaction = classify(&method, &rest, bundle_type.as_deref());
+    let interaction = match &booking {
+        Some(path) => super::classify::booking(&method, path),
+        None => classify(&method, &rest, bundle_type.as_deref()),
+    };
     let mut pending = Pending {
         sink: state.audit.clone(),
         entry: Some(AuditEntry {

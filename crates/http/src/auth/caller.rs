@@ -76,10 +76,11 @@ impl AuthState {
 }
 
 /// Use with `from_fn_with_state(AuthState::new(state), auth::layer)`, outside the audit
-/// layer so that it sees the caller. Requests outside `/fhir` pass straight through.
+/// layer so that it sees the caller. Requests outside `/fhir` and `/api` (pages find their
+/// session themselves) pass straight through.
 pub async fn layer(State(auth): State<AuthState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path != "/fhir" && !path.starts_with("/fhir/") {
+    if path != "/fhir" && !path.starts_with("/fhir/") && !path.starts_with("/api/") {
         return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();

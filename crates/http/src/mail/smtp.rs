@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -103,22 +103,41 @@ impl Smtp {
         &self.shown
     }
 
-    /// Send one outbox mail as plain text.
+    /// Send one outbox mail as plain text, with its attachment (an .ics invitation) if any.
     pub async fn send(&self, mail: &Mail) -> Result<(), SmtpError> {
         let to: Mailbox = mail.to.parse().map_err(|e| SmtpError {
             kind: "bad recipient address",
             detail: format!("recipient address: {e}"),
         })?;
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(mail.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.body_text.clone())
-            .map_err(|e| SmtpError {
-                kind: "bad message",
-                detail: e.to_string(),
-            })?;
+            .subject(mail.subject.clone());
+        let bad = |e: lettre::error::Error| SmtpError {
+            kind: "bad message",
+            detail: e.to_string(),
+        };
+        let message = match &mail.attachment {
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(mail.body_text.clone())
+                .map_err(bad)?,
+            Some(a) => {
+                let content_type = ContentType::parse(&a.content_type).map_err(|e| SmtpError {
+                    kind: "bad message",
+                    detail: format!("attachment type: {e}"),
+                })?;
+                builder
+                    .multipart(
+                        MultiPart::mixed()
+                            .singlepart(SinglePart::plain(mail.body_text.clone()))
+                            .singlepart(
+                                Attachment::new(a.name.clone()).body(a.body.clone(), content_type),
+                            ),
+                    )
+                    .map_err(bad)?
+            }
+        };
         self.transport
             .send(message)
             .await

@@ -248,6 +248,12 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Fail with the body when the status is not `status`.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) {
+        assert_eq!(self.status, status, "unexpected answer: {}", self.body);
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

@@ -7,6 +7,7 @@ mod oauth;
 
 mod audit;
 
+mod booking;
 mod bundle;
 mod capability;
 mod conditional;

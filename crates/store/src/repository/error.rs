@@ -19,6 +19,8 @@ pub enum RepoError {
     BadRequest(Issue),
     /// The resource breaks the R4 rules.
     Invalid(Vec<Issue>),
+    /// The write breaks a rule of a workflow (the slot is already booked): 409, not retried.
+    Conflict(Issue),
     /// A Bundle entry failed; the transaction was rolled back.
     InEntry(usize, Box<RepoError>),
     Store(StoreError),
@@ -37,6 +39,7 @@ impl RepoError {
             RepoError::PreconditionFailed(_) | RepoError::MultipleMatches => 412,
             RepoError::BadRequest(_) => 400,
             RepoError::Invalid(_) => 422,
+            RepoError::Conflict(_) => 409,
             RepoError::InEntry(_, inner) => inner.status(),
             RepoError::Store(StoreError::Conflict(_)) => 409,
             RepoError::Store(StoreError::Unavailable(_)) => 503,
@@ -66,7 +69,7 @@ impl RepoError {
                 IssueCode::MultipleMatches,
                 "the conditional criteria match more than one resource; make them more selective",
             )],
-            RepoError::BadRequest(issue) => vec![issue.clone()],
+            RepoError::BadRequest(issue) | RepoError::Conflict(issue) => vec![issue.clone()],
             RepoError::Invalid(issues) => issues.clone(),
             RepoError::InEntry(index, inner) => inner
                 .issues()

@@ -9,6 +9,7 @@
 
 mod bundle;
 mod error;
+mod hooks;
 mod prepare;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::{
 
 pub use bundle::{parse_etag, BundleKind};
 pub use error::RepoError;
+pub use hooks::WriteHook;
 pub use prepare::{format_instant, now_micros};
 
 /// How many times a write that lost an optimistic-concurrency race is retried.
@@ -89,11 +91,25 @@ pub struct Preconditions {
 pub struct Repository {
     store: Arc<dyn Store>,
     pub limits: SearchLimits,
+    hooks: Arc<[Arc<dyn WriteHook>]>,
 }
 
 impl Repository {
     pub fn new(store: Arc<dyn Store>, limits: SearchLimits) -> Self {
-        Repository { store, limits }
+        Repository {
+            store,
+            limits,
+            hooks: Arc::new([]),
+        }
+    }
+
+    /// The same repository, running `hook` inside every write transaction (derived tables
+    /// and invariants that span resources, such as one appointment per slot).
+    pub fn with_hook(mut self, hook: Arc<dyn WriteHook>) -> Self {
+        let mut hooks: Vec<_> = self.hooks.iter().cloned().collect();
+        hooks.push(hook);
+        self.hooks = hooks.into();
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -262,6 +278,62 @@ impl Repository {
         })
     }
 
+    /// Start a write transaction for a workflow that writes several resources at once with
+    /// the `*_in_tx` methods (and plain tables with `tx.execute`); commit it when done.
+    pub async fn begin(&self) -> Result<Box<dyn StoreTx>, RepoError> {
+        Ok(self.store.begin().await?)
+    }
+
+    /// Create `resource` (validated, indexed, hooks run) inside `tx`, with a new id.
+    pub async fn create_in_tx(
+        &self,
+        tx: &mut dyn StoreTx,
+        resource: Value,
+    ) -> Result<StoredResource, RepoError> {
+        let resource_type = body_type(&resource)?;
+        let checked = prepare::check(&resource_type, resource)?;
+        let id = checked.id().map(str::to_owned);
+        Ok(self
+            .create_in(tx, &resource_type, &checked, None, id)
+            .await?
+            .resource)
+    }
+
+    /// Update (or create) `resource` with its own id inside `tx`; `if_match` as for PUT.
+    pub async fn update_in_tx(
+        &self,
+        tx: &mut dyn StoreTx,
+        resource: Value,
+        if_match: Option<i64>,
+    ) -> Result<Written, RepoError> {
+        let resource_type = body_type(&resource)?;
+        let checked = prepare::check(&resource_type, resource)?;
+        let id = checked
+            .id()
+            .ok_or_else(|| {
+                RepoError::BadRequest(Issue::error(IssueCode::Required, "the resource has no id"))
+            })?
+            .to_owned();
+        self.update_in(
+            tx,
+            &resource_type,
+            &id,
+            &checked,
+            &Preconditions { if_match },
+        )
+        .await
+    }
+
+    /// Delete inside `tx` (nothing when absent or already deleted).
+    pub async fn delete_in_tx(
+        &self,
+        tx: &mut dyn StoreTx,
+        resource_type: &str,
+        id: &str,
+    ) -> Result<Option<StoredResource>, RepoError> {
+        self.delete_in(tx, resource_type, id).await
+    }
+
     /// Parse the criteria of a conditional interaction (`identifier=sys|123`).
     fn condition(&self, resource_type: &str, criteria: &str) -> Result<SearchQuery, RepoError> {
         let criteria = criteria.trim_start_matches('?');
@@ -303,7 +375,7 @@ impl Repository {
         }
         let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let version = prepare::new_version(checked, &id, None, WriteMethod::Create)?;
-        let stored = write(tx, version).await?;
+        let stored = write(self, tx, version).await?;
         Ok(Written {
             resource: stored,
             created: true,
@@ -323,7 +395,7 @@ impl Repository {
         check_if_match(current.as_ref(), pre, resource_type, id)?;
         let created = current.as_ref().is_none_or(|c| c.deleted);
         let version = prepare::new_version(checked, id, current.as_ref(), WriteMethod::Update)?;
-        let stored = write(tx, version).await?;
+        let stored = write(self, tx, version).await?;
         Ok(Written {
             resource: stored,
             created,
@@ -354,7 +426,7 @@ impl Repository {
                     WriteMethod::Update,
                 )?;
                 check_if_match(Some(&existing), pre, resource_type, &existing.id)?;
-                let stored = write(tx, version).await?;
+                let stored = write(self, tx, version).await?;
                 Ok(Written {
                     resource: stored,
                     created: false,
@@ -383,7 +455,7 @@ impl Repository {
         check_if_match(Some(&current), pre, resource_type, id)?;
         let patched = prepare::check(resource_type, prepare::apply_patch(&current, patch)?)?;
         let version = prepare::new_version(&patched, id, Some(&current), WriteMethod::Patch)?;
-        let stored = write(tx, version).await?;
+        let stored = write(self, tx, version).await?;
         Ok(Written {
             resource: stored,
             created: false,
@@ -401,8 +473,22 @@ impl Repository {
             _ => return Ok(None),
         };
         let version = prepare::deletion(&current);
-        Ok(Some(write(tx, version).await?))
+        Ok(Some(write(self, tx, version).await?))
     }
+}
+
+fn body_type(resource: &Value) -> Result<String, RepoError> {
+    let resource_type = resource
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            RepoError::BadRequest(Issue::error(
+                IssueCode::Required,
+                "the resource has no resourceType",
+            ))
+        })?;
+    check_type(resource_type)?;
+    Ok(resource_type.to_owned())
 }
 
 fn check_type(resource_type: &str) -> Result<(), RepoError> {
@@ -447,8 +533,16 @@ async fn single_match(
     }
 }
 
-async fn write(tx: &mut dyn StoreTx, version: NewVersion) -> Result<StoredResource, RepoError> {
+/// Write `version` and let every hook see it, in the same transaction.
+async fn write(
+    repo: &Repository,
+    tx: &mut dyn StoreTx,
+    version: NewVersion,
+) -> Result<StoredResource, RepoError> {
     tx.write(&version).await?;
+    for hook in repo.hooks.iter() {
+        hook.after_write(repo, tx, &version).await?;
+    }
     Ok(StoredResource {
         rid: 0,
         resource_type: version.resource_type,

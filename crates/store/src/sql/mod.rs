@@ -22,6 +22,16 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// The dialect of a backend named as [`crate::Store::backend`] names it.
+    pub fn of(backend: &str) -> Dialect {
+        match backend {
+            "postgres" => Dialect::Postgres,
+            _ => Dialect::Sqlite,
+        }
+    }
+}
+
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Bind {
@@ -30,6 +40,7 @@ pub enum Bind {
     OptInt(Option<i64>),
     Int(i64),
     Float(f64),
+    OptFloat(Option<f64>),
     Bool(bool),
 }
 
@@ -79,6 +90,22 @@ impl Sql {
     pub fn bind_int(&mut self, value: i64) -> &mut Self {
         self.bind(Bind::Int(value))
     }
+}
+
+/// Build a statement from SQL text with `{}` where each value goes, in order.
+pub fn statement(dialect: Dialect, text: &str, binds: Vec<Bind>) -> Sql {
+    let mut s = Sql::new(dialect);
+    let mut parts = text.split("{}");
+    if let Some(first) = parts.next() {
+        s.push(first);
+    }
+    let mut binds = binds.into_iter();
+    for part in parts {
+        let value = binds.next().expect("as many values as placeholders");
+        s.bind(value).push(part);
+    }
+    assert!(binds.next().is_none(), "as many placeholders as values");
+    s
 }
 
 #[cfg(test)]

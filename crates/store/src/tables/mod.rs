@@ -14,7 +14,7 @@ pub mod sessions;
 
 use sha2::{Digest, Sha256};
 
-use crate::sql::{Bind, Dialect, Sql};
+use crate::sql::{Dialect, Sql};
 use crate::{Cell, Store, StoreError, StoreResult};
 
 /// A new statement in the store's dialect.
@@ -23,27 +23,10 @@ pub(crate) fn sql(store: &dyn Store) -> Sql {
 }
 
 pub(crate) fn dialect(store: &dyn Store) -> Dialect {
-    match store.backend() {
-        "postgres" => Dialect::Postgres,
-        _ => Dialect::Sqlite,
-    }
+    Dialect::of(store.backend())
 }
 
-/// Build a statement from SQL text with `{}` where each value goes, in order.
-pub(crate) fn statement(dialect: Dialect, text: &str, binds: Vec<Bind>) -> Sql {
-    let mut s = Sql::new(dialect);
-    let mut parts = text.split("{}");
-    if let Some(first) = parts.next() {
-        s.push(first);
-    }
-    let mut binds = binds.into_iter();
-    for part in parts {
-        let value = binds.next().expect("as many values as placeholders");
-        s.bind(value).push(part);
-    }
-    assert!(binds.next().is_none(), "as many placeholders as values");
-    s
-}
+pub(crate) use crate::sql::statement;
 
 /// A fresh random secret: 32 bytes from the operating system, hex-encoded.
 pub fn random_token() -> String {
@@ -96,6 +79,7 @@ pub(crate) fn flag(row: &[Cell], i: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::Bind;
 
     #[test]
     fn statement_binds_in_order() {
