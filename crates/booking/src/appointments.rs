@@ -13,9 +13,11 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::error::BookingError;
-use crate::index::{person_name, reference_id, slot_ids, HOLDING};
+use crate::index::{person_name, reference_id, reference_to, slot_ids, HOLDING};
 use crate::notify::{self, VisitMail};
-use crate::schedule::{extension, zone, EXT_HOLD_EXPIRES, EXT_OVERBOOK, MODALITY_SYSTEM};
+use crate::schedule::{
+    extension, specialty_concept, zone, EXT_HOLD_EXPIRES, EXT_OVERBOOK, MODALITY_SYSTEM,
+};
 use crate::search::{schedule_from_row, IndexedSchedule, Offer, SlotQuery, Sort, SCHEDULE_COLUMNS};
 use crate::time::{from_seconds, instant_text};
 use crate::Booking;
@@ -168,18 +170,6 @@ pub fn patient_of(appointment: &Value) -> Option<String> {
         .find_map(|p| reference_id(&p["actor"], "Patient"))
 }
 
-fn specialty_concept(schedule: &IndexedSchedule) -> Value {
-    if !schedule.specialty.is_empty() && schedule.specialty.chars().all(|c| c.is_ascii_digit()) {
-        json!({ "coding": [{
-            "system": "http://snomed.info/sct",
-            "code": schedule.specialty,
-            "display": schedule.specialty_name,
-        }], "text": schedule.specialty_name })
-    } else {
-        json!({ "text": schedule.specialty_name })
-    }
-}
-
 /// The Appointment for `slot` of `schedule`, for `patient`.
 #[allow(clippy::too_many_arguments)]
 fn appointment_json(
@@ -195,16 +185,14 @@ fn appointment_json(
     let tz = zone(&schedule.zone)?;
     let minutes = (slot.ends_at - slot.starts_at) / 60;
     let mut participant = vec![
-        json!({ "actor": { "reference": format!("Patient/{patient_id}"), "display": patient_name },
+        json!({ "actor": reference_to("Patient", patient_id, patient_name),
                 "required": "required", "status": "accepted" }),
-        json!({ "actor": { "reference": format!("Practitioner/{}", schedule.practitioner_id),
-                           "display": schedule.practitioner_name },
+        json!({ "actor": reference_to("Practitioner", &schedule.practitioner_id, &schedule.practitioner_name),
                 "required": "required", "status": "accepted" }),
     ];
     if schedule.modality == Modality::InClinic.code() {
         participant.push(json!({
-            "actor": { "reference": format!("Location/{}", schedule.location_id),
-                       "display": schedule.location_name },
+            "actor": reference_to("Location", &schedule.location_id, &schedule.location_name),
             "required": "required", "status": "accepted"
         }));
     }
@@ -212,7 +200,6 @@ fn appointment_json(
         "resourceType": "Appointment",
         "status": status,
         "serviceCategory": [{ "coding": [{ "system": MODALITY_SYSTEM, "code": schedule.modality }] }],
-        "specialty": [specialty_concept(schedule)],
         "start": instant_text(from_seconds(slot.starts_at), &tz),
         "end": instant_text(from_seconds(slot.ends_at), &tz),
         "minutesDuration": minutes.max(1),
@@ -222,6 +209,9 @@ fn appointment_json(
     });
     if let Some(id) = id {
         a["id"] = json!(id);
+    }
+    if let Some(concept) = specialty_concept(&schedule.specialty, &schedule.specialty_name) {
+        a["specialty"] = json!([concept]);
     }
     if let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) {
         a["reasonCode"] = json!([{ "text": reason }]);

@@ -204,6 +204,16 @@ async fn read_current(
     }
 }
 
+/// A Reference to `resource_type/id`, with its display only when there are words to show
+/// (FHIR forbids empty strings).
+pub fn reference_to(resource_type: &str, id: &str, display: &str) -> Value {
+    let mut r = serde_json::json!({ "reference": format!("{resource_type}/{id}") });
+    if !display.trim().is_empty() {
+        r["display"] = Value::String(display.to_owned());
+    }
+    r
+}
+
 pub fn reference_id(reference: &Value, resource_type: &str) -> Option<String> {
     reference["reference"]
         .as_str()?

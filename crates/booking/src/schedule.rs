@@ -264,6 +264,23 @@ impl ScheduleSpec {
     }
 }
 
+/// A specialty as a CodeableConcept: a SNOMED CT coding when the key is a code, and the
+/// words when known; `None` when there is neither.
+pub fn specialty_concept(key: &str, name: &str) -> Option<Value> {
+    let mut concept = serde_json::Map::new();
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_digit()) {
+        let mut coding = json!({ "system": "http://snomed.info/sct", "code": key });
+        if !name.is_empty() {
+            coding["display"] = json!(name);
+        }
+        concept.insert("coding".into(), json!([coding]));
+    }
+    if !name.is_empty() {
+        concept.insert("text".into(), json!(name));
+    }
+    (!concept.is_empty()).then_some(Value::Object(concept))
+}
+
 /// Whether a Schedule is one of ours (a bookable agenda); others are left alone.
 pub fn is_bookable(schedule: &Value) -> bool {
     extension(schedule, EXT_RULES).is_some()

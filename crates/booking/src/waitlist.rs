@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 
 use crate::appointments::{check_window, patient_of, schedule_row, slot_row, visit_mail, Actor};
 use crate::error::BookingError;
-use crate::index::{reference_id, slot_ids};
+use crate::index::{reference_id, reference_to, slot_ids};
 use crate::notify;
-use crate::schedule::{zone, EXT_HOLD_EXPIRES, MODALITY_SYSTEM};
+use crate::schedule::{specialty_concept, zone, EXT_HOLD_EXPIRES, MODALITY_SYSTEM};
 use crate::search::IndexedSchedule;
 use crate::time::{from_seconds, instant_text, parse_instant, seconds};
 use crate::Booking;
@@ -71,8 +71,7 @@ impl Booking {
         let name = row.get(1).and_then(Cell::text).unwrap_or("").to_owned();
         let patient = self.patient(patient_id).await?;
         let mut participant = vec![json!({
-            "actor": { "reference": format!("Patient/{patient_id}"),
-                       "display": crate::index::person_name(&patient) },
+            "actor": reference_to("Patient", patient_id, &crate::index::person_name(&patient)),
             "required": "required", "status": "needs-action"
         })];
         if let Some(p) = &request.practitioner_id {
@@ -85,11 +84,6 @@ impl Booking {
         let mut a = json!({
             "resourceType": "Appointment",
             "status": "waitlist",
-            "specialty": [if code.chars().all(|c| c.is_ascii_digit()) && !code.is_empty() {
-                json!({ "coding": [{ "system": "http://snomed.info/sct", "code": code, "display": name }], "text": name })
-            } else {
-                json!({ "text": name })
-            }],
             "requestedPeriod": [{
                 "start": instant_text(now, &utc),
                 "end": instant_text(request.until, &utc),
@@ -97,6 +91,9 @@ impl Booking {
             "created": instant_text(now, &utc),
             "participant": participant,
         });
+        if let Some(concept) = specialty_concept(&code, &name) {
+            a["specialty"] = json!([concept]);
+        }
         if let Some(m) = request.modality {
             a["serviceCategory"] =
                 json!([{ "coding": [{ "system": MODALITY_SYSTEM, "code": m.code() }] }]);
@@ -178,8 +175,7 @@ impl Booking {
             .filter(|p| reference_id(&p["actor"], "Patient").is_some())
             .collect();
         participants.push(json!({
-            "actor": { "reference": format!("Practitioner/{}", schedule.practitioner_id),
-                       "display": schedule.practitioner_name },
+            "actor": reference_to("Practitioner", &schedule.practitioner_id, &schedule.practitioner_name),
             "required": "required", "status": "accepted"
         }));
         entry["participant"] = json!(participants);

@@ -12,7 +12,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use carefront_booking::index::{reference_id, slot_ids};
+use carefront_booking::index::{reference_id, reference_to, slot_ids};
 use carefront_booking::scheduling::jiff::Timestamp;
 use carefront_booking::{BookRequest, BookingError, Offer};
 use carefront_fhir::{Issue, IssueCode};
@@ -85,28 +85,29 @@ fn bundle(entries: Vec<Value>) -> Response {
 /// A free slot as a proposed Appointment.
 fn proposed(offer: &Offer, slot: &carefront_booking::OfferedSlot) -> Value {
     let mut participant = vec![json!({
-        "actor": { "reference": format!("Practitioner/{}", offer.practitioner_id),
-                   "display": offer.practitioner_name },
+        "actor": reference_to("Practitioner", &offer.practitioner_id, &offer.practitioner_name),
         "required": "required", "status": "needs-action"
     })];
     if offer.modality == "in-clinic" {
         participant.push(json!({
-            "actor": { "reference": format!("Location/{}", offer.location_id),
-                       "display": offer.location_name },
+            "actor": reference_to("Location", &offer.location_id, &offer.location_name),
             "required": "required", "status": "needs-action"
         }));
     }
-    json!({
+    let mut appointment = json!({
         "resourceType": "Appointment",
         "status": "proposed",
         "serviceCategory": [{ "coding": [{
             "system": carefront_booking::schedule::MODALITY_SYSTEM, "code": offer.modality }] }],
-        "specialty": [{ "text": offer.specialty }],
         "start": slot.start,
         "end": slot.end,
         "slot": [{ "reference": format!("Slot/{}", slot.slot_id) }],
         "participant": participant,
-    })
+    });
+    if !offer.specialty.is_empty() {
+        appointment["specialty"] = json!([{ "text": offer.specialty }]);
+    }
+    appointment
 }
 
 /// `$find` parameters in Argonaut's names, mapped to a slot search.
