@@ -149,6 +149,10 @@ both_stores! {
         for (key, zone, before, after) in [
             // Paris springs forward on 2027-03-28: 09:00 is 08:00Z before, 07:00Z after.
             ("fr", "Europe/Paris", "2027-03-22T08:00:00Z", "2027-03-29T07:00:00Z"),
+            // Paris falls back on 2026-10-25: 09:00 is 07:00Z before, 08:00Z after.
+            ("fr", "Europe/Paris", "2026-10-19T07:00:00Z", "2026-10-26T08:00:00Z"),
+            // New York springs forward on 2027-03-14: 09:00 is 14:00Z before, 13:00Z after.
+            ("ny", "America/New_York", "2027-03-08T14:00:00Z", "2027-03-15T13:00:00Z"),
             // New York falls back on 2026-11-01: 09:00 is 13:00Z before, 14:00Z after.
             ("ny", "America/New_York", "2026-10-26T13:00:00Z", "2026-11-02T14:00:00Z"),
         ] {
@@ -166,10 +170,56 @@ both_stores! {
                 answer.assert_status(200);
                 assert_eq!(entries(&answer.body).len(), 1, "a slot at {start} in {zone}");
             }
+            // The second visit starts an hour after the first (50 minutes and a 10-minute buffer).
+            let second = (after.parse::<Timestamp>().unwrap() + carefront_booking::scheduling::jiff::SignedDuration::from_mins(60)).to_string();
+            let answer = app.find("Slot", &[("schedule", &format!("Schedule/{}", spec.id)), ("start", &second)]).await;
+            assert_eq!(entries(&answer.body).len(), 1, "a slot at {second} in {zone}");
             // Regenerating is idempotent.
             let again = app.state.booking.regenerate(&spec.id, now).await.unwrap();
             assert_eq!((again.created, again.removed), (0, 0));
         }
+    }
+
+    async fn exceptions_notice_and_horizon_shape_what_patients_see(app) {
+        use carefront_booking::scheduling::jiff::civil::{date, Time, Weekday};
+        use carefront_booking::scheduling::{AvailabilityException, ExceptionKind, WeeklyHours};
+        use carefront_booking::SlotQuery;
+        network(&app, "fr", "Europe/Paris", (48.85, 2.35), "fr").await;
+        let mut spec = always_open("fr", "Europe/Paris");
+        spec.weekly = vec![WeeklyHours { day: Weekday::Monday, start: Time::constant(9, 0, 0, 0), end: Time::constant(12, 0, 0, 0) }];
+        spec.slot_minutes = 60;
+        spec.notice_minutes = 24 * 60;
+        spec.horizon_days = 20;
+        spec.exceptions = vec![
+            // A holiday: Monday 2027-01-11 closed all day.
+            AvailabilityException { kind: ExceptionKind::Unavailable, start: date(2027, 1, 11).at(0, 0, 0, 0), end: date(2027, 1, 12).at(0, 0, 0, 0), note: Some("holiday".into()) },
+            // Extra hours on Saturday 2027-01-16, 10:00-12:00.
+            AvailabilityException { kind: ExceptionKind::Extra, start: date(2027, 1, 16).at(10, 0, 0, 0), end: date(2027, 1, 16).at(12, 0, 0, 0), note: None },
+        ];
+        // Now: Sunday 2027-01-03 10:00 in Paris.
+        let now: Timestamp = "2027-01-03T09:00:00Z".parse().unwrap();
+        app.state.booking.save_schedule(&spec, now).await.unwrap();
+        let starts = |day: &str| {
+            let app = &app;
+            let id = spec.id.clone();
+            let day = day.to_owned();
+            async move {
+                let answer = app.find("Slot", &[("schedule", &format!("Schedule/{id}")), ("start", &day)]).await;
+                entries(&answer.body).len()
+            }
+        };
+        assert_eq!(starts("2027-01-04").await, 3, "Monday: 09, 10, 11");
+        assert_eq!(starts("2027-01-11").await, 0, "the holiday");
+        assert_eq!(starts("2027-01-16").await, 2, "Saturday's extra hours");
+        assert_eq!(starts("2027-01-17").await, 0);
+        // With a day of notice at 10:00 on Sunday, Monday 09:00 is too soon; 10:00 is not.
+        let query = SlotQuery { limit: 1, slots_per_result: 12, ..Default::default() };
+        let offers = app.state.booking.search(&query, now).await.unwrap();
+        let first: Vec<&str> = offers[0].slots.iter().map(|s| s.start.as_str()).collect();
+        assert_eq!(first[0], "2027-01-04T10:00:00+01:00", "09:00 is within 24 h of notice");
+        // The horizon ends 20 days after today: Saturday 16th is in, nothing after the 23rd.
+        assert!(first.contains(&"2027-01-16T10:00:00+01:00"), "{first:?}");
+        assert!(first.iter().all(|s| *s < "2027-01-24"), "{first:?}");
     }
 
     async fn leave_removes_free_times_and_reports_booked_ones(app) {
