@@ -53,6 +53,41 @@ pub struct ScheduleSpec {
 }
 
 impl ScheduleSpec {
+    /// A new active schedule of `role_id` at `location_id` for `modality`, in `zone_name`,
+    /// with no opening hours yet and the default rules.
+    pub fn new(role_id: &str, location_id: &str, modality: Modality, zone_name: &str) -> Self {
+        ScheduleSpec {
+            id: Self::id_for(role_id, modality),
+            active: true,
+            role_id: role_id.to_owned(),
+            location_id: location_id.to_owned(),
+            service_id: None,
+            modality,
+            zone_name: zone_name.to_owned(),
+            weekly: Vec::new(),
+            exceptions: Vec::new(),
+            slot_minutes: 20,
+            buffer_minutes: 0,
+            notice_minutes: DEFAULT_NOTICE_MINUTES,
+            horizon_days: DEFAULT_HORIZON_DAYS,
+            cancel_notice_hours: DEFAULT_CANCEL_NOTICE_HOURS,
+            comment: None,
+        }
+    }
+
+    /// The same schedule open around the clock, every day (tests and always-on services).
+    pub fn open_all_week(mut self) -> Self {
+        self.weekly = carefront_scheduling::WEEK
+            .iter()
+            .map(|&day| WeeklyHours {
+                day,
+                start: Time::midnight(),
+                end: Time::midnight(),
+            })
+            .collect();
+        self
+    }
+
     /// The id of the schedule of `role_id` for `modality`: one per role and modality.
     pub fn id_for(role_id: &str, modality: Modality) -> String {
         format!("sch-{role_id}-{}", modality.code())

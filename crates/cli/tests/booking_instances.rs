@@ -7,9 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use carefront_booking::scheduling::jiff::civil::{Time, Weekday};
 use carefront_booking::scheduling::jiff::Timestamp;
-use carefront_booking::scheduling::{Modality, WeeklyHours};
+use carefront_booking::scheduling::Modality;
 use carefront_booking::{Booking, ScheduleSpec, Settings, SlotQuery};
 use carefront_store::repository::{Repository, SearchLimits};
 use serde_json::{json, Value};
@@ -104,39 +103,11 @@ async fn seed(url: &str) -> (String, String, String) {
         let rt = r["resourceType"].as_str().unwrap().to_owned();
         repo.update(&rt, &id, r, &Default::default()).await.unwrap();
     }
-    let days = [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-        Weekday::Saturday,
-        Weekday::Sunday,
-    ];
-    let spec = ScheduleSpec {
-        id: ScheduleSpec::id_for("role", Modality::InClinic),
-        active: true,
-        role_id: "role".into(),
-        location_id: "loc".into(),
-        service_id: None,
-        modality: Modality::InClinic,
-        zone_name: "Europe/Paris".into(),
-        weekly: days
-            .iter()
-            .map(|&day| WeeklyHours {
-                day,
-                start: Time::midnight(),
-                end: Time::midnight(),
-            })
-            .collect(),
-        exceptions: vec![],
-        slot_minutes: 30,
-        buffer_minutes: 0,
-        notice_minutes: 60,
-        horizon_days: 2,
-        cancel_notice_hours: 0,
-        comment: None,
-    };
+    let mut spec =
+        ScheduleSpec::new("role", "loc", Modality::InClinic, "Europe/Paris").open_all_week();
+    spec.slot_minutes = 30;
+    spec.notice_minutes = 60;
+    spec.horizon_days = 2;
     booking
         .save_schedule(&spec, Timestamp::now())
         .await

@@ -625,15 +625,7 @@ mod tests {
 
     /// 09:00-10:00 every day, hourly slots.
     fn mornings(zone: &str) -> Rules {
-        let every_day = [
-            Weekday::Monday,
-            Weekday::Tuesday,
-            Weekday::Wednesday,
-            Weekday::Thursday,
-            Weekday::Friday,
-            Weekday::Saturday,
-            Weekday::Sunday,
-        ];
+        let every_day = crate::WEEK;
         rules(
             zone,
             60,

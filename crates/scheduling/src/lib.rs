@@ -25,5 +25,5 @@ pub use policy::{
 };
 pub use rules::{
     AvailabilityException, ExceptionKind, Rules, RulesError, WeeklyHours, MAX_BUFFER_MINUTES,
-    MAX_CANCEL_NOTICE_HOURS, MAX_HORIZON_DAYS, MAX_SLOT_MINUTES, MIN_SLOT_MINUTES,
+    MAX_CANCEL_NOTICE_HOURS, MAX_HORIZON_DAYS, MAX_SLOT_MINUTES, MIN_SLOT_MINUTES, WEEK,
 };

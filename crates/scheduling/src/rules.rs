@@ -58,6 +58,17 @@ pub struct AvailabilityException {
     pub note: Option<String>,
 }
 
+/// The days of the week, Monday first.
+pub const WEEK: [Weekday; 7] = [
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+    Weekday::Saturday,
+    Weekday::Sunday,
+];
+
 /// Everything that decides when a schedule offers slots and how patients may use them.
 #[derive(Debug, Clone)]
 pub struct Rules {

@@ -45,41 +45,19 @@ async fn patient(app: &TestApp, id: &str) {
 
 /// A schedule open every day, all day, so that free times exist whenever the test runs.
 fn always_open(key: &str, zone: &str) -> ScheduleSpec {
-    use carefront_booking::scheduling::jiff::civil::{Time, Weekday};
-    use carefront_booking::scheduling::{Modality, WeeklyHours};
-    let days = [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-        Weekday::Saturday,
-        Weekday::Sunday,
-    ];
-    ScheduleSpec {
-        id: ScheduleSpec::id_for(&format!("role-{key}"), Modality::InClinic),
-        active: true,
-        role_id: format!("role-{key}"),
-        location_id: format!("loc-{key}"),
-        service_id: None,
-        modality: Modality::InClinic,
-        zone_name: zone.into(),
-        weekly: days
-            .iter()
-            .map(|&day| WeeklyHours {
-                day,
-                start: Time::midnight(),
-                end: Time::midnight(),
-            })
-            .collect(),
-        exceptions: vec![],
-        slot_minutes: 30,
-        buffer_minutes: 0,
-        notice_minutes: 60,
-        horizon_days: 2,
-        cancel_notice_hours: 0,
-        comment: None,
-    }
+    use carefront_booking::scheduling::Modality;
+    let mut spec = ScheduleSpec::new(
+        &format!("role-{key}"),
+        &format!("loc-{key}"),
+        Modality::InClinic,
+        zone,
+    )
+    .open_all_week();
+    spec.slot_minutes = 30;
+    spec.notice_minutes = 60;
+    spec.horizon_days = 2;
+    spec.cancel_notice_hours = 0;
+    spec
 }
 
 impl TestApp {
