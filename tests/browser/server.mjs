@@ -18,7 +18,7 @@ export async function startServer(command = 'serve') {
   child.stderr.on('data', (d) => { logs += d; });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start:\n${logs}`)), 30_000);
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${logs}`)), 90_000);
     lines.on('line', (line) => {
       const m = line.match(/listening on (http:\/\/\S+)/);
       if (m) { clearTimeout(timer); ok(m[1]); }

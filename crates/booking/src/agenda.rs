@@ -162,6 +162,27 @@ impl Booking {
             .await?;
         entries.retain(|e| e.status != "waitlist");
         let store = self.repo.store();
+        if let Some(location) = location_id {
+            // Appointments in slots of this place's schedules (video and home visits
+            // included), not the same clinicians' appointments elsewhere.
+            let mut s = Sql::new(Dialect::of(store.backend()));
+            s.push(
+                "SELECT sl.slot_id FROM slot_index sl JOIN schedule_index sc \
+                 ON sc.schedule_id = sl.schedule_id WHERE sc.location_id = ",
+            )
+            .bind_text(location)
+            .push(" AND sl.starts_at >= ")
+            .bind_int(seconds(from))
+            .push(" AND sl.starts_at < ")
+            .bind_int(seconds(to));
+            let here: std::collections::HashSet<String> = store
+                .query(s)
+                .await?
+                .into_iter()
+                .filter_map(|r| r.into_iter().next().and_then(Cell::into_text))
+                .collect();
+            entries.retain(|e| e.slot_id.as_ref().is_some_and(|s| here.contains(s)));
+        }
         let mut s = Sql::new(Dialect::of(store.backend()));
         s.push(
             "SELECT sl.slot_id, sl.starts_at, sl.ends_at, sl.status, sc.practitioner_name, \
@@ -210,7 +231,7 @@ impl Booking {
     ) -> Result<Vec<(String, String)>, BookingError> {
         let store = self.repo.store();
         let mut s = Sql::new(Dialect::of(store.backend()));
-        s.push("SELECT DISTINCT practitioner_id, practitioner_name FROM schedule_index WHERE location_id = ")
+        s.push("SELECT DISTINCT practitioner_id, practitioner_name FROM schedule_index WHERE active = 1 AND location_id = ")
             .bind_text(location_id)
             .push(" ORDER BY practitioner_name");
         Ok(store
@@ -226,7 +247,7 @@ impl Booking {
             .collect())
     }
 
-    /// Every bookable schedule as indexed (for staff pages).
+    /// Every active bookable schedule as indexed (optionally one practitioner's).
     pub async fn indexed_schedules(
         &self,
         practitioner_id: Option<&str>,
@@ -235,9 +256,9 @@ impl Booking {
         let mut s = Sql::new(Dialect::of(store.backend()));
         s.push("SELECT ")
             .push(crate::search::SCHEDULE_COLUMNS)
-            .push(" FROM schedule_index");
+            .push(" FROM schedule_index WHERE active = 1");
         if let Some(p) = practitioner_id {
-            s.push(" WHERE practitioner_id = ").bind_text(p);
+            s.push(" AND practitioner_id = ").bind_text(p);
         }
         s.push(" ORDER BY practitioner_name, modality");
         Ok(store

@@ -234,6 +234,15 @@ impl Booking {
         if !actor.is_staff() {
             check_window(&schedule, slot.starts_at, now)?;
         }
+        if slot.status == "busy-unavailable" {
+            return Err(BookingError::Refused(
+                "this time is blocked by the clinic".into(),
+            ));
+        }
+        // Asking again (a reloaded page) keeps the patient's own live hold.
+        if let Some(held) = self.own_hold(&slot, patient_id, now).await? {
+            return Ok(held);
+        }
         let patient_name = self.patient_name(patient_id).await?;
         let expires = now + self.settings.hold;
         let tz = zone(&schedule.zone)?;
@@ -298,7 +307,11 @@ impl Booking {
             request.reason.as_deref(),
             now,
         )?;
-        if let (Some(reason), Actor::Staff { account_id, name }) = (&request.overbook, actor) {
+        // An override is for a time that is taken or blocked; a free time is booked normally,
+        // so that it is claimed like any other.
+        let needs_override = slot.appointment_id.is_some() || slot.status != "free";
+        let overbook = request.overbook.as_ref().filter(|_| needs_override);
+        if let (Some(reason), Actor::Staff { account_id, name }) = (overbook, actor) {
             a["extension"] = json!([{ "url": EXT_OVERBOOK, "extension": [
                 { "url": "reason", "valueString": reason },
                 { "url": "by", "valueString": format!("{name} (account {account_id})") },
@@ -566,6 +579,39 @@ impl Booking {
         }
         tx.commit().await.map_err(RepoError::from)?;
         Ok(())
+    }
+
+    /// The patient's live hold on `slot`, if they already have one.
+    async fn own_hold(
+        &self,
+        slot: &SlotRow,
+        patient_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<Held>, BookingError> {
+        let Some(holder) = &slot.appointment_id else {
+            return Ok(None);
+        };
+        let Ok((a, _)) = self.current(holder).await else {
+            return Ok(None);
+        };
+        let expires = extension(&a, EXT_HOLD_EXPIRES)
+            .and_then(|e| e["valueInstant"].as_str())
+            .and_then(crate::time::parse_instant);
+        match expires {
+            Some(t)
+                if a["status"] == "pending"
+                    && t > now
+                    && patient_of(&a).as_deref() == Some(patient_id) =>
+            {
+                let schedule = schedule_row(&self.repo, &slot.schedule_id).await?;
+                Ok(Some(Held {
+                    appointment_id: holder.clone(),
+                    slot_id: slot.slot_id.clone(),
+                    expires: instant_text(t, &zone(&schedule.zone)?),
+                }))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The current Appointment and its version.

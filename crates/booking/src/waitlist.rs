@@ -223,13 +223,16 @@ impl Booking {
             if !lapsed {
                 continue;
             }
-            let map = a.as_object_mut().expect("an appointment is an object");
-            for key in ["slot", "start", "end", "extension", "minutesDuration"] {
-                map.remove(key);
-            }
             if a["requestedPeriod"].is_array() {
+                // A waitlist offer not taken: back to waiting, without the offered time.
+                let map = a.as_object_mut().expect("an appointment is an object");
+                for key in ["slot", "start", "end", "extension", "minutesDuration"] {
+                    map.remove(key);
+                }
                 a["status"] = json!("waitlist");
             } else {
+                // Kept with its time, so the record says which hold lapsed; a cancelled
+                // appointment holds no slot.
                 a["status"] = json!("cancelled");
                 a["cancelationReason"] =
                     json!({ "text": "the hold lapsed before it was confirmed" });

@@ -20,14 +20,28 @@ pub fn sections(role: Role) -> &'static [&'static str] {
         Role::Pharmacist => &["dispense"],
         Role::Dispatcher => &["visits"],
         Role::EmployerAdmin => &["enrolment", "reports"],
-        Role::Administrator => &["clinics", "practitioners", "accounts", "audit"],
+        Role::Administrator => &["clinics", "practitioners", "schedules", "accounts", "audit"],
     }
 }
 
-/// Where a section lives: the administrator's sections are pages of their own; the others
-/// are still cards on the dashboard.
+/// Where a section lives: the administrator's sections, a patient's appointments and a
+/// clinician's agenda are pages of their own; the others are still cards on the dashboard.
 pub fn section_page(role: Role, section: &str) -> Option<String> {
-    (role == Role::Administrator).then(|| format!("/admin/{section}"))
+    match (role, section) {
+        (Role::Administrator, _) => Some(format!("/admin/{section}")),
+        (Role::Patient, "appointments") => Some("/appointments".into()),
+        (Role::Practitioner, "agenda") => Some("/agenda".into()),
+        _ => None,
+    }
+}
+
+/// The navigation label of a section, when it differs from the card's title.
+fn nav_label(role: Role, section: &str) -> String {
+    match (role, section) {
+        (Role::Patient, "appointments") => "nav.appointments".into(),
+        (Role::Practitioner, "agenda") => "nav.agenda".into(),
+        _ => format!("dash.{}.{section}.title", role.as_str()),
+    }
 }
 
 #[derive(Serialize)]
@@ -58,9 +72,25 @@ pub fn user_context(who: &SignedIn) -> Value {
         .iter()
         .map(|s| NavItem {
             href: section_page(role, s).unwrap_or_else(|| format!("/home#{s}")),
-            label: format!("dash.{}.{s}.title", role.as_str()),
+            label: nav_label(role, s),
         })
         .collect();
+    // Booking: patients find a time first; clinic staff run their clinic's day.
+    if role == Role::Patient {
+        nav.insert(
+            0,
+            NavItem {
+                href: "/book".into(),
+                label: "nav.book".into(),
+            },
+        );
+    }
+    if super::booking::STAFF.contains(&role) {
+        nav.push(NavItem {
+            href: "/clinic".into(),
+            label: "nav.clinic".into(),
+        });
+    }
     nav.insert(
         0,
         NavItem {

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod assets;
+mod booking;
 pub mod csrf;
 mod dashboard;
 pub mod forms;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
             get(totp::enrol_show).post(totp::enrol_submit),
         )
         .merge(admin::routes())
+        .merge(booking::routes())
 }
 
 /// `?lang=` on any page switches the language (and remembers it in a cookie).

@@ -43,6 +43,49 @@ const TEMPLATES: &[(&str, &str)] = &[
         "admin_audit.html",
         include_str!("../../templates/admin_audit.html"),
     ),
+    ("book.html", include_str!("../../templates/book.html")),
+    (
+        "_book_results.html",
+        include_str!("../../templates/_book_results.html"),
+    ),
+    (
+        "book_slot.html",
+        include_str!("../../templates/book_slot.html"),
+    ),
+    (
+        "appointments.html",
+        include_str!("../../templates/appointments.html"),
+    ),
+    (
+        "appointment.html",
+        include_str!("../../templates/appointment.html"),
+    ),
+    ("agenda.html", include_str!("../../templates/agenda.html")),
+    (
+        "clinic_list.html",
+        include_str!("../../templates/clinic_list.html"),
+    ),
+    (
+        "clinic_day.html",
+        include_str!("../../templates/clinic_day.html"),
+    ),
+    (
+        "admin_schedules.html",
+        include_str!("../../templates/admin_schedules.html"),
+    ),
+    (
+        "admin_schedule.html",
+        include_str!("../../templates/admin_schedule.html"),
+    ),
+    (
+        "admin_schedule_new.html",
+        include_str!("../../templates/admin_schedule_new.html"),
+    ),
+    (
+        "_booking.html",
+        include_str!("../../templates/_booking.html"),
+    ),
+    ("_visit.html", include_str!("../../templates/_visit.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -338,6 +338,16 @@ both_stores! {
         held.assert_status(201);
         assert_eq!(slot_status(&app, &slots[0]).await, "busy-tentative");
         let hold = held.body["appointment_id"].as_str().unwrap();
+        // Asking again (a reloaded page) keeps the same hold.
+        let again = app.api_post("holds", &json!({"slot_id": slots[0], "patient_id": "p1"})).await;
+        again.assert_status(201);
+        assert_eq!(again.body["appointment_id"], hold);
+        // A blocked time cannot be held.
+        let staff = carefront_booking::Actor::Staff { account_id: "a".into(), name: "Reception".into() };
+        app.state.booking.block(&staff, &slots[1], true).await.unwrap();
+        let blocked = app.api_post("holds", &json!({"slot_id": slots[1], "patient_id": "p1"})).await;
+        blocked.assert_status(403);
+        assert!(blocked.body["error"].as_str().unwrap().contains("blocked"));
         let other = app.api_post("appointments", &json!({"slot_id": slots[0], "patient_id": "p2"})).await;
         other.assert_status(409);
         let mine = app.api_post("appointments", &json!({"slot_id": slots[0], "patient_id": "p1", "hold": hold})).await;
@@ -385,6 +395,13 @@ both_stores! {
         staff.assert_status(201);
         let a = app.get(&format!("Appointment/{}", staff.body["appointment_id"].as_str().unwrap())).await;
         assert!(a.body.to_string().contains("urgent review"));
+        // An override on a free time books it normally: it is claimed like any other.
+        let free = app.api_post("appointments", &json!({"slot_id": slots[1], "patient_id": "p2", "overbook": "just in case"})).await;
+        free.assert_status(201);
+        let a = app.get(&format!("Appointment/{}", free.body["appointment_id"].as_str().unwrap())).await;
+        assert!(!a.body.to_string().contains("just in case"));
+        let late = app.api_post("appointments", &json!({"slot_id": slots[1], "patient_id": "p3"})).await;
+        late.assert_status(409);
         let anonymous = app.anonymous().api_get("slots").await;
         anonymous.assert_status(401);
     }

@@ -134,7 +134,7 @@ pub fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
 }
 
 /// The current resources of one type (at most `count`), parsed; for the lists and selects.
-async fn list_resources(
+pub(crate) async fn list_resources(
     state: &AppState,
     resource_type: &str,
     params: &[(&str, &str)],
