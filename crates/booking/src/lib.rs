@@ -95,6 +95,8 @@ impl Booking {
 /// How often lapsed holds are released, and how often schedules are extended.
 const HOLD_SWEEP: std::time::Duration = std::time::Duration::from_secs(30);
 const EXTEND_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+/// The first extension waits a little, so that starting an instance stays quick and light.
+const FIRST_EXTEND_AFTER: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Booking {
     /// Background upkeep of one server instance: release lapsed holds (offering the slots to
@@ -103,10 +105,15 @@ impl Booking {
     pub fn spawn_upkeep(&self) -> tokio::task::JoinHandle<()> {
         let booking = self.clone();
         tokio::spawn(async move {
+            let started = std::time::Instant::now();
             let mut last_extend: Option<std::time::Instant> = None;
             loop {
                 let now = scheduling::jiff::Timestamp::now();
-                if last_extend.is_none_or(|t| t.elapsed() >= EXTEND_EVERY) {
+                let due = match last_extend {
+                    None => started.elapsed() >= FIRST_EXTEND_AFTER,
+                    Some(t) => t.elapsed() >= EXTEND_EVERY,
+                };
+                if due {
                     match booking.extend_all(now).await {
                         Ok(r) => tracing::info!(
                             created = r.created,
