@@ -9,7 +9,7 @@ mod practitioners;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use carefront_auth::Role;
@@ -18,7 +18,6 @@ use serde_json::Value;
 
 use super::page::message_page;
 use super::session::SignedIn;
-use super::{i18n, LangQuery};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -54,29 +53,20 @@ impl FromRequestParts<AppState> for Admin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let who = SignedIn::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let q: LangQuery =
-            serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).unwrap_or_default();
-        let lang = i18n::choose(q.lang.as_deref(), &parts.headers);
-        if Role::parse(&who.account.role) != Ok(Role::Administrator) {
+        let v = crate::web::booking::Visitor::from_request_parts(parts, state).await?;
+        if v.role != Role::Administrator {
             return Err(message_page(
                 StatusCode::FORBIDDEN,
-                lang,
+                v.lang,
                 "error.forbidden.title",
                 "error.forbidden.body",
             ));
         }
-        let crate::web::session::ClientAddress(source) =
-            crate::web::session::ClientAddress::from_request_parts(parts, state)
-                .await
-                .unwrap_or_else(|never| match never {});
         Ok(Admin {
-            who,
-            lang,
-            lang_chosen: q.lang.is_some(),
-            source,
+            who: v.who,
+            lang: v.lang,
+            lang_chosen: v.lang_chosen,
+            source: v.source,
         })
     }
 }
