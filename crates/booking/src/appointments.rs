@@ -344,6 +344,8 @@ impl Booking {
         patient: &Value,
         now: Timestamp,
     ) -> Result<Booked, BookingError> {
+        // Validation and indexing outside the transaction (SQLite's single writer).
+        let checked = self.repo.check(a.clone())?;
         let mut tx = self.repo.begin().await?;
         let written = match &request.hold {
             Some(hold_id) => {
@@ -363,11 +365,15 @@ impl Booking {
                     )));
                 }
                 self.repo
-                    .update_in_tx(tx.as_mut(), a.clone(), Some(version))
+                    .update_checked_in_tx(tx.as_mut(), &checked, Some(version))
                     .await?
                     .resource
             }
-            None => self.repo.create_in_tx(tx.as_mut(), a.clone()).await?,
+            None => {
+                self.repo
+                    .create_checked_in_tx(tx.as_mut(), &checked)
+                    .await?
+            }
         };
         a["id"] = json!(written.id);
         let mail = visit_mail(

@@ -450,6 +450,6 @@ async fn set_slot_status(
         return Ok(());
     }
     slot["status"] = Value::String(status.to_owned());
-    repo.update_in_tx(tx, slot, Some(stored.version)).await?;
+    repo.derive_in_tx(tx, slot, stored.version).await?;
     Ok(())
 }

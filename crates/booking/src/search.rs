@@ -193,8 +193,19 @@ pub async fn search(
         });
     }
     let from = query.from.unwrap_or(now).max(now);
+    if query.sort == Sort::Earliest && measured.len() > CHUNK {
+        // Many candidates ("first available anywhere"): find the clinicians with the
+        // earliest free times from the time-ordered index instead of asking each one.
+        measured = earliest_candidates(store, dialect, measured, from, query, now, limit).await?;
+    }
     let mut offers = Vec::new();
-    for chunk in measured.chunks(CHUNK) {
+    // Nearest first: most clinicians have free times, so a few more than asked for is
+    // usually enough and the next chunk is only read when some had none.
+    let chunk_size = match query.sort {
+        Sort::Nearest => (limit + limit / 2 + 2).min(CHUNK),
+        Sort::Earliest => CHUNK,
+    };
+    for chunk in measured.chunks(chunk_size) {
         let slots = first_free(store, dialect, chunk, from, query, now, per).await?;
         for ((distance, schedule), slots) in chunk.iter().zip(slots) {
             if slots.is_empty() {
@@ -212,6 +223,93 @@ pub async fn search(
     }
     offers.truncate(limit);
     Ok(offers)
+}
+
+/// Rows read per step of the time-ordered scan, and the most it reads in all.
+const SCAN_PAGE: i64 = 500;
+const SCAN_MAX: usize = 20_000;
+
+/// The `limit` candidates whose first bookable free time comes earliest, in that order.
+async fn earliest_candidates(
+    store: &dyn Store,
+    dialect: Dialect,
+    measured: Vec<(Option<f64>, IndexedSchedule)>,
+    from: Timestamp,
+    query: &SlotQuery,
+    now: Timestamp,
+    limit: usize,
+) -> Result<Vec<(Option<f64>, IndexedSchedule)>, BookingError> {
+    let mut windows = std::collections::HashMap::new();
+    for (i, (_, schedule)) in measured.iter().enumerate() {
+        let (lo, hi) = window(schedule, from, query, now)?;
+        if lo < hi {
+            windows.insert(schedule.schedule_id.clone(), (i, lo, hi));
+        }
+    }
+    let Some(start) = windows.values().map(|w| w.1).min() else {
+        return Ok(Vec::new());
+    };
+    let end = windows.values().map(|w| w.2).max().unwrap_or(start);
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut after = (start, String::new());
+    let mut read = 0;
+    while chosen.len() < limit && read < SCAN_MAX {
+        let mut s = Sql::new(dialect);
+        s.push(
+            "SELECT slot_id, schedule_id, starts_at FROM slot_index \
+             WHERE status = 'free' AND appointment_id IS NULL AND starts_at < ",
+        )
+        .bind_int(end)
+        .push(" AND (starts_at > ")
+        .bind_int(after.0)
+        .push(" OR (starts_at = ")
+        .bind_int(after.0)
+        .push(" AND slot_id > ")
+        .bind_text(&after.1)
+        .push(")) ORDER BY starts_at, slot_id LIMIT ")
+        .bind_int(SCAN_PAGE);
+        let rows = store.query(s).await?;
+        read += rows.len();
+        for row in &rows {
+            let text = |i: usize| row.get(i).and_then(Cell::text).unwrap_or("");
+            let at = row.get(2).and_then(Cell::int).unwrap_or(0);
+            after = (at, text(0).to_owned());
+            if let Some(&(i, lo, hi)) = windows.get(text(1)) {
+                if at >= lo && at < hi && !chosen.contains(&i) {
+                    chosen.push(i);
+                    if chosen.len() == limit {
+                        break;
+                    }
+                }
+            }
+        }
+        if (rows.len() as i64) < SCAN_PAGE {
+            break;
+        }
+    }
+    let mut measured: Vec<Option<(Option<f64>, IndexedSchedule)>> =
+        measured.into_iter().map(Some).collect();
+    Ok(chosen
+        .into_iter()
+        .filter_map(|i| measured[i].take())
+        .collect())
+}
+
+/// The start times a schedule may offer now: from `from` (and its notice) to the end of
+/// the query (and its horizon), as Unix seconds [lo, hi).
+fn window(
+    schedule: &IndexedSchedule,
+    from: Timestamp,
+    query: &SlotQuery,
+    now: Timestamp,
+) -> Result<(i64, i64), BookingError> {
+    let (mut lo, mut hi) = (seconds(from), query.to.map_or(i64::MAX, seconds));
+    if !query.ignore_notice {
+        let (earliest, latest) = booking_window(&schedule.policy()?, now);
+        lo = lo.max(seconds(earliest));
+        hi = hi.min(seconds(latest));
+    }
+    Ok((lo, hi))
 }
 
 fn offer(
@@ -306,12 +404,7 @@ async fn first_free(
     let mut s = Sql::new(dialect);
     let mut any = false;
     for (i, (_, schedule)) in chunk.iter().enumerate() {
-        let (mut lo, mut hi) = (seconds(from), query.to.map_or(i64::MAX, seconds));
-        if !query.ignore_notice {
-            let (earliest, latest) = booking_window(&schedule.policy()?, now);
-            lo = lo.max(seconds(earliest));
-            hi = hi.min(seconds(latest));
-        }
+        let (lo, hi) = window(schedule, from, query, now)?;
         if lo >= hi {
             continue;
         }

@@ -429,6 +429,28 @@ both_stores! {
         assert!(again.diagnostics().contains("free instead"), "{}", again.diagnostics());
     }
 
+    async fn first_available_anywhere_scans_many_clinicians_in_time_order(app) {
+        // 70 clinicians, more than are asked one by one; the i-th needs i half-hours more
+        // notice, so the earliest free times belong to the first ones.
+        for i in 0..70 {
+            let key = format!("c{i:02}");
+            network(&app, &key, "Europe/Paris", (48.85, 2.35), "fr").await;
+            let mut spec = always_open(&key, "Europe/Paris");
+            spec.notice_minutes = 60 + 30 * i;
+            spec.horizon_days = 3;
+            app.state.booking.save_schedule(&spec, Timestamp::now()).await.unwrap();
+        }
+        let answer = app.api_get("slots?limit=10&per=2").await;
+        answer.assert_status(200);
+        let offers = answer.body["offers"].as_array().unwrap();
+        let who: Vec<&str> = offers.iter().map(|o| o["practitioner_id"].as_str().unwrap()).collect();
+        let expected: Vec<String> = (0..10).map(|i| format!("dr-c{i:02}")).collect();
+        assert_eq!(who, expected);
+        let firsts: Vec<&str> = offers.iter().map(|o| o["slots"][0]["start"].as_str().unwrap()).collect();
+        assert!(firsts.windows(2).all(|w| w[0] <= w[1]), "{firsts:?}");
+        assert!(offers.iter().all(|o| o["slots"].as_array().unwrap().len() == 2));
+    }
+
     async fn two_hundred_clients_racing_for_one_slot_get_one_booking(app) {
         let slots = open_clinic(&app).await;
         for i in 0..200 {

@@ -25,7 +25,7 @@ use crate::{
 pub use bundle::{parse_etag, BundleKind};
 pub use error::RepoError;
 pub use hooks::WriteHook;
-pub use prepare::{format_instant, now_micros};
+pub use prepare::{format_instant, now_micros, Checked};
 
 /// How many times a write that lost an optimistic-concurrency race is retried.
 pub(crate) const WRITE_ATTEMPTS: usize = 8;
@@ -284,19 +284,47 @@ impl Repository {
         Ok(self.store.begin().await?)
     }
 
+    /// Validate `resource` and extract its search index, before a transaction: on SQLite the
+    /// transaction holds the single writer, so this work should happen outside it.
+    pub fn check(&self, resource: Value) -> Result<Checked, RepoError> {
+        let resource_type = body_type(&resource)?;
+        prepare::check(&resource_type, resource)
+    }
+
     /// Create `resource` (validated, indexed, hooks run) inside `tx`, with a new id.
     pub async fn create_in_tx(
         &self,
         tx: &mut dyn StoreTx,
         resource: Value,
     ) -> Result<StoredResource, RepoError> {
-        let resource_type = body_type(&resource)?;
-        let checked = prepare::check(&resource_type, resource)?;
+        let checked = self.check(resource)?;
+        self.create_checked_in_tx(tx, &checked).await
+    }
+
+    /// Create a resource checked with [`Repository::check`] inside `tx`.
+    pub async fn create_checked_in_tx(
+        &self,
+        tx: &mut dyn StoreTx,
+        checked: &Checked,
+    ) -> Result<StoredResource, RepoError> {
         let id = checked.id().map(str::to_owned);
         Ok(self
-            .create_in(tx, &resource_type, &checked, None, id)
+            .create_in(tx, checked.resource_type(), checked, None, id)
             .await?
             .resource)
+    }
+
+    /// Write a server-made change to a stored resource that keeps it valid (see
+    /// [`prepare::derived`]) inside `tx`, if it is still at `version`.
+    pub async fn derive_in_tx(
+        &self,
+        tx: &mut dyn StoreTx,
+        resource: Value,
+        version: i64,
+    ) -> Result<Written, RepoError> {
+        let resource_type = body_type(&resource)?;
+        let checked = prepare::derived(&resource_type, resource)?;
+        self.update_checked_in_tx(tx, &checked, Some(version)).await
     }
 
     /// Update (or create) `resource` with its own id inside `tx`; `if_match` as for PUT.
@@ -306,8 +334,18 @@ impl Repository {
         resource: Value,
         if_match: Option<i64>,
     ) -> Result<Written, RepoError> {
-        let resource_type = body_type(&resource)?;
-        let checked = prepare::check(&resource_type, resource)?;
+        let checked = self.check(resource)?;
+        self.update_checked_in_tx(tx, &checked, if_match).await
+    }
+
+    /// Update with a resource checked with [`Repository::check`] inside `tx`.
+    pub async fn update_checked_in_tx(
+        &self,
+        tx: &mut dyn StoreTx,
+        checked: &Checked,
+        if_match: Option<i64>,
+    ) -> Result<Written, RepoError> {
+        let resource_type = checked.resource_type().to_owned();
         let id = checked
             .id()
             .ok_or_else(|| {
@@ -318,7 +356,7 @@ impl Repository {
             tx,
             &resource_type,
             &id,
-            &checked,
+            checked,
             &Preconditions { if_match },
         )
         .await

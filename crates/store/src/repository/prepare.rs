@@ -63,6 +63,10 @@ impl Checked {
     pub fn id(&self) -> Option<&str> {
         self.body.get("id").and_then(Value::as_str)
     }
+
+    pub fn resource_type(&self) -> &str {
+        &self.resource_type
+    }
 }
 
 /// Check `resource` as a `resource_type` and extract its search index.
@@ -98,6 +102,25 @@ pub fn check(resource_type: &str, resource: Value) -> Result<Checked, RepoError>
     let index = search::extract(&resource);
     let Value::Object(body) = resource else {
         unreachable!("checked to be an object above")
+    };
+    Ok(Checked {
+        resource_type: resource_type.to_owned(),
+        body,
+        index,
+    })
+}
+
+/// A change the server itself makes to a stored, valid resource that keeps it valid (a
+/// Slot's status flipping between R4 codes when it is booked): only the search index is
+/// extracted again. Validation is skipped because this runs inside write transactions, where
+/// on SQLite every microsecond is spent holding the single writer.
+pub fn derived(resource_type: &str, resource: Value) -> Result<Checked, RepoError> {
+    let index = search::extract(&resource);
+    let Value::Object(body) = resource else {
+        return Err(RepoError::BadRequest(Issue::error(
+            IssueCode::Structure,
+            "the body must be a JSON object holding a FHIR resource",
+        )));
     };
     Ok(Checked {
         resource_type: resource_type.to_owned(),
