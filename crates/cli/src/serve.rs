@@ -70,6 +70,9 @@ impl Server {
     /// Answer requests until SIGTERM or Ctrl-C.
     pub async fn run(self) -> Result<(), String> {
         let addr = self.addr;
+        // Take over SIGTERM before announcing the address: a script that stops the server as
+        // soon as it reads the line must get a graceful shutdown, not the default kill.
+        let shutdown = shutdown_signal();
         tracing::info!(
             %addr,
             store = self.state.repo.store().backend(),
@@ -83,7 +86,7 @@ impl Server {
             Sender::new(store, smtp, self.state.mail_wake.clone()).spawn()
         });
         let upkeep = self.state.booking.spawn_upkeep();
-        let served = carefront_http::serve(self.listener, self.state, shutdown_signal()).await;
+        let served = carefront_http::serve(self.listener, self.state, shutdown).await;
         upkeep.abort();
         // A mail cut off mid-send stays claimed until its lease ends, then goes out again.
         if let Some(sender) = sender {
@@ -156,24 +159,36 @@ fn init_logging(json: bool) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Resolves on SIGTERM or Ctrl-C. The signal handlers are installed when this is called,
+/// not when the future is first polled.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{signal, SignalKind};
+    let term = signal(SignalKind::terminate()).ok();
+    let interrupt = signal(SignalKind::interrupt()).ok();
+    async move {
+        tokio::select! {
+            _ = received(term) => {},
+            _ = received(interrupt) => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    }
 }

@@ -5,6 +5,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+use carefront_booking::scheduling::jiff::Timestamp;
+use carefront_booking::{Booking, Settings, SlotQuery};
 use carefront_store::repository::{Repository, SearchLimits};
 
 /// Run `carefront demo` on `dir` until it listens, stop it with SIGTERM, and return what it
@@ -61,6 +63,62 @@ fn stored_counts(db: &Path, types: &[&str]) -> (Vec<u64>, i64) {
     })
 }
 
+/// What the demo store offers for booking.
+#[derive(Debug, PartialEq)]
+struct Bookable {
+    schedules: u64,
+    free_slots: u64,
+    /// General practice offers found by a search as a patient would make it.
+    offers: usize,
+    offered_slots: usize,
+    /// Appointments of the sample patient.
+    sample_appointments: u64,
+}
+
+/// `[type]?params&_summary=count`.
+async fn count(repo: &Repository, resource_type: &str, params: &[(&str, &str)]) -> u64 {
+    let mut params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    params.push(("_summary".into(), "count".into()));
+    let query = repo
+        .parse_search(Some(resource_type), &params, false)
+        .unwrap();
+    repo.search(&query).await.unwrap().total.unwrap()
+}
+
+fn bookable(db: &Path, sample_patient: &str) -> Bookable {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = format!("sqlite://{}", db.display());
+        let store = carefront_store_sqlite::SqliteStore::open_url(&url, 1)
+            .await
+            .expect("open the demo store");
+        let repo =
+            Repository::new(Arc::new(store), SearchLimits::default()).with_hook(Booking::hook());
+        let schedules = count(&repo, "Schedule", &[]).await;
+        let free_slots = count(&repo, "Slot", &[("status", "free")]).await;
+        let patient = format!("Patient/{sample_patient}");
+        let sample_appointments = count(&repo, "Appointment", &[("patient", &patient)]).await;
+        let booking = Booking::new(repo.clone(), Settings::default());
+        let query = SlotQuery {
+            specialty: Some("394814009".into()),
+            limit: 5,
+            slots_per_result: 3,
+            ..Default::default()
+        };
+        let offers = booking.search(&query, Timestamp::now()).await.unwrap();
+        Bookable {
+            schedules,
+            free_slots,
+            offers: offers.len(),
+            offered_slots: offers.iter().map(|o| o.slots.len()).sum(),
+            sample_appointments,
+        }
+    })
+}
+
 #[test]
 fn demo_seeds_a_fresh_store_once_then_reuses_it() {
     let dir = std::env::temp_dir().join(format!("carefront-demo-{}", std::process::id()));
@@ -104,6 +162,30 @@ fn demo_seeds_a_fresh_store_once_then_reuses_it() {
     );
     assert_eq!(root_version, 1);
 
+    // Every clinician but the pharmacists can be booked, and the sample patient has visits.
+    let network = carefront_demo::generate(42);
+    let bookable_roles = network
+        .directory
+        .iter()
+        .filter(|r| r["resourceType"] == "PractitionerRole")
+        .filter(|r| r["code"][0]["coding"][0]["code"] != "pharmacist")
+        .count() as u64;
+    let booking = bookable(&db, network.sample_patient());
+    assert!(
+        first
+            .iter()
+            .any(|l| l.contains("Booking:") && l.contains("schedules created")),
+        "{first:#?}"
+    );
+    assert!(booking.schedules > bookable_roles, "{booking:?}");
+    assert!(booking.free_slots > booking.schedules * 20, "{booking:?}");
+    assert_eq!(
+        (booking.offers, booking.offered_slots),
+        (5, 15),
+        "{booking:?}"
+    );
+    assert_eq!(booking.sample_appointments, 2, "{booking:?}");
+
     let second = demo_once(&dir);
     assert!(
         second.iter().any(|l| l.starts_with("Demo network found")),
@@ -112,5 +194,17 @@ fn demo_seeds_a_fresh_store_once_then_reuses_it() {
     let (again, root_version) = stored_counts(&db, &types);
     assert_eq!(again, want);
     assert_eq!(root_version, 1, "not written a second time");
+    assert!(
+        second
+            .iter()
+            .any(|l| l.contains("Booking:") && l.contains("schedules found")),
+        "{second:#?}"
+    );
+    let again = bookable(&db, network.sample_patient());
+    assert_eq!(
+        again.schedules, booking.schedules,
+        "no schedule written twice"
+    );
+    assert_eq!(again.sample_appointments, 2, "booked once");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -28,7 +28,7 @@ pub struct Req {
 }
 
 impl Req {
-    fn get(path: String) -> Req {
+    pub fn get(path: String) -> Req {
         Req {
             method: Method::GET,
             path,
@@ -36,7 +36,7 @@ impl Req {
         }
     }
 
-    fn post(path: &str, body: &serde_json::Value) -> Req {
+    pub fn post(path: &str, body: &serde_json::Value) -> Req {
         Req {
             method: Method::POST,
             path: path.to_owned(),

@@ -2,7 +2,11 @@
 //! child process) over a fresh database, seed it with transaction Bundles, load it over
 //! keep-alive HTTP/1.1 connections, race conditional creates, and report throughput,
 //! latency, start-up time and memory against the project's targets.
+//!
+//! `carefront bench booking` (in `booking`) reuses the same server, client and load helpers
+//! for slot search and booking.
 
+mod booking;
 mod client;
 mod data;
 mod load;
@@ -26,6 +30,9 @@ use server::Server;
 pub enum BenchCommand {
     /// FHIR API throughput and latency on SQLite and PostgreSQL.
     Fhir(FhirArgs),
+    /// Slot search and booking over HTTP on a large network, with a race for one slot and
+    /// a final check that no slot is booked twice, on SQLite and PostgreSQL.
+    Booking(booking::BookingArgs),
 }
 
 #[derive(Args, Debug)]
@@ -83,6 +90,7 @@ pub struct Plan {
 pub async fn run(cmd: BenchCommand) -> Result<(), String> {
     match cmd {
         BenchCommand::Fhir(args) => fhir(args).await,
+        BenchCommand::Booking(args) => booking::run(args).await,
     }
 }
 

@@ -4,12 +4,15 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use carefront_booking::scheduling::jiff::Timestamp;
+use carefront_booking::{Booking, Settings};
 use carefront_demo::{DemoNetwork, COMPANY_ID, NETWORK_ID};
 use carefront_store::repository::{RepoError, Repository};
 
 use crate::config::{Config, ServeArgs};
 
 mod accounts;
+mod schedules;
 use crate::serve::Server;
 
 /// The network's seed: fixed, so every demo shows the same clinics and people.
@@ -34,6 +37,16 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         ),
     }
     println!("  {summary}");
+    // The server's repository runs the booking hook, so this service keeps its guarantees.
+    let booking = Booking::new(
+        server.repository().clone(),
+        Settings {
+            public_url: server.base_url(),
+            ..Settings::default()
+        },
+    );
+    let booked = schedules::ensure(&booking, &network, Timestamp::now()).await?;
+    print_schedules(&booked);
     accounts::ensure(server.repository(), network.sample_patient()).await?;
     print_guide(&server.base_url(), &network);
     server.run().await
@@ -67,6 +80,24 @@ pub async fn seed(repo: &Repository, network: &DemoNetwork) -> Result<Seeding, S
         took: started.elapsed(),
         bundles: count,
     })
+}
+
+fn print_schedules(o: &schedules::Outcome) {
+    let mut line = if o.created == 0 {
+        format!("  Booking: {} schedules found", o.schedules)
+    } else {
+        format!(
+            "  Booking: {} of {} schedules created with {} free slots",
+            o.created, o.schedules, o.slots
+        )
+    };
+    if o.booked > 0 {
+        line.push_str(&format!(
+            "; {} appointments booked for the sample patient",
+            o.booked
+        ));
+    }
+    println!("{line} ({:.2} s)", o.took.as_secs_f64());
 }
 
 /// The settings of `serve`, except that the default database is `demo.db` beside `serve`'s
