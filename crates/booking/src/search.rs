@@ -6,6 +6,8 @@
 //! one statement of per-schedule subqueries, each an index range scan that stops after a few
 //! rows, so the cost grows with the number of clinicians shown, not with the slots stored.
 
+use std::collections::HashMap;
+
 use carefront_scheduling::jiff::Timestamp;
 use carefront_scheduling::{booking_window, distance_km, Modality, Rules};
 use carefront_store::sql::{Dialect, Sql};
@@ -239,9 +241,10 @@ async fn earliest_candidates(
     now: Timestamp,
     limit: usize,
 ) -> Result<Vec<(Option<f64>, IndexedSchedule)>, BookingError> {
-    let mut windows = std::collections::HashMap::new();
+    let mut windows = HashMap::new();
+    let mut policies = Windows::default();
     for (i, (_, schedule)) in measured.iter().enumerate() {
-        let (lo, hi) = window(schedule, from, query, now)?;
+        let (lo, hi) = policies.of(schedule, from, query, now)?;
         if lo < hi {
             windows.insert(schedule.schedule_id.clone(), (i, lo, hi));
         }
@@ -295,21 +298,38 @@ async fn earliest_candidates(
         .collect())
 }
 
-/// The start times a schedule may offer now: from `from` (and its notice) to the end of
-/// the query (and its horizon), as Unix seconds [lo, hi).
-fn window(
-    schedule: &IndexedSchedule,
-    from: Timestamp,
-    query: &SlotQuery,
-    now: Timestamp,
-) -> Result<(i64, i64), BookingError> {
-    let (mut lo, mut hi) = (seconds(from), query.to.map_or(i64::MAX, seconds));
-    if !query.ignore_notice {
-        let (earliest, latest) = booking_window(&schedule.policy()?, now);
-        lo = lo.max(seconds(earliest));
-        hi = hi.min(seconds(latest));
+/// The booking windows of one search, computed once per zone, notice and horizon (a
+/// network has hundreds of schedules but few distinct policies).
+#[derive(Default)]
+struct Windows(HashMap<(String, i64, i64), (i64, i64)>);
+
+impl Windows {
+    /// The start times a schedule may offer now: from `from` (and its notice) to the end of
+    /// the query (and its horizon), as Unix seconds [lo, hi).
+    fn of(
+        &mut self,
+        schedule: &IndexedSchedule,
+        from: Timestamp,
+        query: &SlotQuery,
+        now: Timestamp,
+    ) -> Result<(i64, i64), BookingError> {
+        let (mut lo, mut hi) = (seconds(from), query.to.map_or(i64::MAX, seconds));
+        if !query.ignore_notice {
+            let key = (schedule.zone.clone(), schedule.notice_s, schedule.horizon_s);
+            let (earliest, latest) = match self.0.get(&key) {
+                Some(w) => *w,
+                None => {
+                    let (e, l) = booking_window(&schedule.policy()?, now);
+                    let w = (seconds(e), seconds(l));
+                    self.0.insert(key, w);
+                    w
+                }
+            };
+            lo = lo.max(earliest);
+            hi = hi.min(latest);
+        }
+        Ok((lo, hi))
     }
-    Ok((lo, hi))
 }
 
 fn offer(
@@ -401,10 +421,11 @@ async fn first_free(
     per: usize,
 ) -> Result<Vec<Vec<(String, i64, i64)>>, BookingError> {
     let now_s = seconds(now);
+    let mut policies = Windows::default();
     let mut s = Sql::new(dialect);
     let mut any = false;
     for (i, (_, schedule)) in chunk.iter().enumerate() {
-        let (lo, hi) = window(schedule, from, query, now)?;
+        let (lo, hi) = policies.of(schedule, from, query, now)?;
         if lo >= hi {
             continue;
         }

@@ -122,7 +122,7 @@ fn configure(conn: &Connection) -> StoreResult<()> {
         .map_err(db_err)?;
     conn.execute_batch(
         "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; \
-         PRAGMA mmap_size = 268435456;",
+         PRAGMA mmap_size = 268435456; PRAGMA journal_size_limit = 67108864;",
     )
     .map_err(db_err)?;
     conn.set_prepared_statement_cache_capacity(256);
