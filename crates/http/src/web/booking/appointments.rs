@@ -498,6 +498,25 @@ async fn refused(
     detail_page(state, v, pid, id, outcome).await
 }
 
+/// Audit a patient's change to appointment `id`, then send them on to the page `next`
+/// names, or show on the appointment's page why it was refused.
+async fn finish<T>(
+    state: &AppState,
+    v: &Visitor,
+    pid: &str,
+    id: &str,
+    what: &str,
+    done: Result<T, BookingError>,
+    next: impl FnOnce(T) -> String,
+) -> Response {
+    v.audit(state, "update", "Appointment", Some(id), done.is_ok())
+        .await;
+    match done {
+        Ok(value) => see_other(&next(value)),
+        Err(e) => refused(state, v, pid, id, what, e).await,
+    }
+}
+
 pub async fn cancel(
     State(state): State<AppState>,
     v: Visitor,
@@ -525,13 +544,14 @@ pub async fn cancel(
         .booking
         .cancel(&actor, &id, reason.as_deref(), Timestamp::now())
         .await;
-    v.audit(&state, "update", "Appointment", Some(&id), done.is_ok())
-        .await;
-    match done {
-        Ok(()) if was_waiting => see_other("/appointments?left=true"),
-        Ok(()) => see_other(&format!("/appointments/{id}?cancelled=true")),
-        Err(e) => refused(&state, &v, &pid, &id, "cancelling", e).await,
-    }
+    finish(&state, &v, &pid, &id, "cancelling", done, |()| {
+        if was_waiting {
+            "/appointments?left=true".to_owned()
+        } else {
+            format!("/appointments/{id}?cancelled=true")
+        }
+    })
+    .await
 }
 
 pub async fn reschedule(
@@ -554,12 +574,10 @@ pub async fn reschedule(
         .booking
         .reschedule(&actor, &id, slot, Timestamp::now())
         .await;
-    v.audit(&state, "update", "Appointment", Some(&id), done.is_ok())
-        .await;
-    match done {
-        Ok(_) => see_other(&format!("/appointments/{id}?moved=true")),
-        Err(e) => refused(&state, &v, &pid, &id, "moving", e).await,
-    }
+    finish(&state, &v, &pid, &id, "moving", done, |_| {
+        format!("/appointments/{id}?moved=true")
+    })
+    .await
 }
 
 pub async fn check_in(
@@ -577,12 +595,10 @@ pub async fn check_in(
         .booking
         .mark(&actor, &id, Mark::Arrived, Timestamp::now())
         .await;
-    v.audit(&state, "update", "Appointment", Some(&id), done.is_ok())
-        .await;
-    match done {
-        Ok(()) => see_other(&format!("/appointments/{id}?checked_in=true")),
-        Err(e) => refused(&state, &v, &pid, &id, "checking in", e).await,
-    }
+    finish(&state, &v, &pid, &id, "checking in", done, |()| {
+        format!("/appointments/{id}?checked_in=true")
+    })
+    .await
 }
 
 /// Take a time held for the patient (a waitlist offer, or a hold they started).
@@ -616,12 +632,10 @@ pub async fn take(
         .booking
         .book(&Actor::Patient(pid.clone()), &request, Timestamp::now())
         .await;
-    v.audit(&state, "update", "Appointment", Some(&id), done.is_ok())
-        .await;
-    match done {
-        Ok(b) => see_other(&format!("/appointments/{}?booked=true", b.appointment_id)),
-        Err(e) => refused(&state, &v, &pid, &id, "taking an offer", e).await,
-    }
+    finish(&state, &v, &pid, &id, "taking an offer", done, |b| {
+        format!("/appointments/{}?booked=true", b.appointment_id)
+    })
+    .await
 }
 
 #[cfg(test)]
