@@ -263,6 +263,10 @@ async fn earliest_candidates(
              WHERE status = 'free' AND appointment_id IS NULL AND starts_at < ",
         )
         .bind_int(end)
+        // The plain lower bound lets the index range start here (the OR below alone does
+        // not, and the scan would read every past free slot first).
+        .push(" AND starts_at >= ")
+        .bind_int(after.0)
         .push(" AND (starts_at > ")
         .bind_int(after.0)
         .push(" OR (starts_at = ")
