@@ -37,6 +37,9 @@ pub struct AgendaEntry {
     pub hold_expires: Option<String>,
     /// The waitlist entry's latest acceptable time.
     pub wait_until: Option<String>,
+    /// The triage outcome (RiskAssessment id) the visit was booked from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triage: Option<String>,
 }
 
 /// A time without an appointment in an agenda (free or blocked).
@@ -99,7 +102,17 @@ pub fn entry(appointment: &Value) -> AgendaEntry {
         wait_until: appointment["requestedPeriod"][0]["end"]
             .as_str()
             .map(str::to_owned),
+        triage: triage_of(appointment),
     }
+}
+
+/// The triage outcome an appointment was booked from: the id of the `RiskAssessment` among
+/// its `supportingInformation`.
+pub fn triage_of(appointment: &Value) -> Option<String> {
+    appointment["supportingInformation"]
+        .as_array()?
+        .iter()
+        .find_map(|r| reference_id(r, "RiskAssessment"))
 }
 
 impl Booking {

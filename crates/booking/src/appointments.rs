@@ -48,6 +48,9 @@ pub struct BookRequest {
     pub hold: Option<String>,
     /// Staff only: book although the slot is taken, for this recorded reason.
     pub overbook: Option<String>,
+    /// The triage outcome (RiskAssessment id) that led to this visit, kept on the
+    /// Appointment as `supportingInformation` for the clinician.
+    pub triage: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -307,6 +310,9 @@ impl Booking {
             request.reason.as_deref(),
             now,
         )?;
+        if let Some(id) = request.triage.as_deref().filter(|id| !id.is_empty()) {
+            a["supportingInformation"] = json!([{ "reference": format!("RiskAssessment/{id}") }]);
+        }
         // An override is for a time that is taken or blocked; a free time is booked normally,
         // so that it is claimed like any other.
         let needs_override = slot.appointment_id.is_some() || slot.status != "free";
@@ -504,6 +510,9 @@ impl Booking {
             now,
         )?;
         moved["created"] = a["created"].clone();
+        if let Some(info) = a.get("supportingInformation") {
+            moved["supportingInformation"] = info.clone();
+        }
         let mut tx = self.repo.begin().await?;
         if let Err(e) = self
             .repo

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use carefront_scheduling::jiff::SignedDuration;
 use carefront_store::repository::{Repository, WriteHook};
 
-pub use agenda::{entry as agenda_entry, AgendaEntry, AgendaSlot};
+pub use agenda::{entry as agenda_entry, triage_of, AgendaEntry, AgendaSlot};
 pub use appointments::{Actor, BookRequest, Booked, Held, Mark};
 pub use availability::{Conflict, Regenerated};
 pub use error::BookingError;

@@ -8,13 +8,14 @@ pub mod audit;
 pub mod auth;
 pub mod booking;
 mod error;
-mod fhir;
+pub(crate) mod fhir;
 pub mod mail;
 mod metrics;
 pub mod oauth;
 mod ops;
 pub mod staff;
 mod telemetry;
+pub mod triage;
 pub mod web;
 
 use std::sync::Arc;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub repo: Repository,
     /// Booking workflows over `repo` (whose writes run the booking hook).
     pub booking: carefront_booking::Booking,
+    /// Triage interviews over `repo` (whose writes run the triage queue hook).
+    pub triage: carefront_triage_service::Triage,
     pub config: Arc<HttpConfig>,
     pub metrics: Arc<Metrics>,
     /// Where `/fhir` interactions are audited (see [`audit`]).
@@ -82,7 +85,9 @@ pub struct AppState {
 impl AppState {
     /// `repo` gets the booking hook here, so every server keeps one appointment per slot.
     pub fn new(repo: Repository, config: HttpConfig) -> Self {
-        let repo = repo.with_hook(carefront_booking::Booking::hook());
+        let repo = repo
+            .with_hook(carefront_booking::Booking::hook())
+            .with_hook(carefront_triage_service::Triage::hook());
         let booking = carefront_booking::Booking::new(
             repo.clone(),
             carefront_booking::Settings {
@@ -96,6 +101,7 @@ impl AppState {
         AppState {
             audit: audit::AuditSink::new(repo.store().clone()),
             booking,
+            triage: carefront_triage_service::Triage::new(repo.clone()),
             repo,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
@@ -109,6 +115,8 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .nest("/fhir", fhir::routes().merge(booking::fhir_routes()))
         .merge(booking::routes())
+        .merge(triage::routes())
+        .merge(triage::openapi_routes())
         .merge(fhir::base_with_slash())
         .merge(ops::routes())
         .merge(oauth::routes())

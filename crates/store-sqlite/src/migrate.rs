@@ -21,6 +21,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_booking",
         include_str!("../migrations/0004_booking.sql"),
     ),
+    ("0005_triage", include_str!("../migrations/0005_triage.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

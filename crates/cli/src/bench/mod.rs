@@ -14,6 +14,7 @@ mod race;
 mod report;
 mod server;
 mod sys;
+mod triage;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub enum BenchCommand {
     /// Slot search and booking over HTTP on a large network, with a race for one slot and
     /// a final check that no slot is booked twice, on SQLite and PostgreSQL.
     Booking(booking::BookingArgs),
+    /// Triage engine: time per interview step over the case-vignette suite, and accuracy.
+    Triage(triage::TriageArgs),
 }
 
 #[derive(Args, Debug)]
@@ -91,6 +94,7 @@ pub async fn run(cmd: BenchCommand) -> Result<(), String> {
     match cmd {
         BenchCommand::Fhir(args) => fhir(args).await,
         BenchCommand::Booking(args) => booking::run(args).await,
+        BenchCommand::Triage(args) => triage::run(args),
     }
 }
 

@@ -50,11 +50,15 @@ const PEOPLE: [(Role, &str, &str, Option<&str>); 6] = [
     ),
 ];
 
-/// Create the demo accounts that do not exist yet. The practitioner is the first general
-/// practitioner of the network, so their dashboard and access show real patients.
+/// Create the demo accounts that do not exist yet. The practitioner is the sample patient's
+/// own general practitioner (else the first of the network), so their agenda, triage queue
+/// and access show real patients, the sample patient among them.
 pub async fn ensure(repo: &Repository, sample_patient: &str) -> Result<(), String> {
     let store = repo.store().as_ref();
-    let practitioner = first_general_practitioner(repo).await?;
+    let practitioner = match own_general_practitioner(repo, sample_patient).await {
+        Some(p) => Some(p),
+        None => first_general_practitioner(repo).await?,
+    };
     for (role, email, name, fhir_ref) in PEOPLE {
         if accounts::by_email(store, email)
             .await
@@ -84,6 +88,18 @@ pub async fn ensure(repo: &Repository, sample_patient: &str) -> Result<(), Strin
         }
     }
     Ok(())
+}
+
+/// The Practitioner among the sample patient's `generalPractitioner`, if any.
+async fn own_general_practitioner(repo: &Repository, patient: &str) -> Option<String> {
+    let stored = repo.read("Patient", patient).await.ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&stored.content).ok()?;
+    json["generalPractitioner"]
+        .as_array()?
+        .iter()
+        .filter_map(|r| r["reference"].as_str())
+        .find(|r| r.starts_with("Practitioner/"))
+        .map(str::to_owned)
 }
 
 async fn first_general_practitioner(repo: &Repository) -> Result<Option<String>, String> {

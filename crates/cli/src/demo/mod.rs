@@ -13,6 +13,7 @@ use crate::config::{Config, ServeArgs};
 
 mod accounts;
 mod schedules;
+mod triage;
 use crate::serve::Server;
 
 /// The network's seed: fixed, so every demo shows the same clinics and people.
@@ -48,6 +49,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let booked = schedules::ensure(&booking, &network, Timestamp::now()).await?;
     print_schedules(&booked);
     accounts::ensure(server.repository(), network.sample_patient()).await?;
+    let triaged = triage::ensure(server.repository(), network.sample_patient()).await?;
+    if triaged > 0 {
+        println!("  {triaged} triage interviews for the sample patient (see /triage/queue)");
+    }
     print_guide(&server.base_url(), &network);
     server.run().await
 }

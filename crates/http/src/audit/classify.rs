@@ -98,6 +98,29 @@ pub fn booking(method: &Method, path: &str) -> Interaction {
     }
 }
 
+/// Classify a request to the triage API (`path` after `/api/triage/`): interviews are
+/// QuestionnaireResponses (an answer updates one), outcomes RiskAssessments.
+pub fn triage(method: &Method, path: &str) -> Interaction {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let get = method == Method::GET || method == Method::HEAD;
+    let (action, resource_type) = match (parts.as_slice(), get) {
+        (["interviews"], false) => ("create", Some("QuestionnaireResponse")),
+        (["interviews", _], true) => ("read", Some("QuestionnaireResponse")),
+        (["interviews", _, ..], false) => ("update", Some("QuestionnaireResponse")),
+        (["queue"], _) => ("search", Some("RiskAssessment")),
+        (["assessments", ..], _) => ("operation", Some("RiskAssessment")),
+        _ => ("search", None),
+    };
+    Interaction {
+        action,
+        resource_type: resource_type.map(str::to_owned),
+        resource_id: parts
+            .get(1)
+            .filter(|_| resource_type.is_some())
+            .map(|p| p.chars().take(MAX_PART).collect()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

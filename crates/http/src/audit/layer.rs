@@ -15,13 +15,18 @@ use super::{classify, outcome, AuditSink};
 use crate::{ApiError, AppState};
 
 /// Use with `axum::middleware::from_fn_with_state(state.clone(), audit::layer)`; requests
-/// outside `/fhir` and the booking API pass straight through.
+/// outside `/fhir` and the booking and triage APIs pass straight through.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let booking = req
-        .uri()
-        .path()
+    let path = req.uri().path();
+    // The JSON APIs over clinical resources are audited like /fhir.
+    let api = path
         .strip_prefix("/api/booking/")
-        .map(str::to_owned);
+        .map(|rest| (false, rest.to_owned()))
+        .or_else(|| {
+            path.strip_prefix("/api/triage/")
+                .map(|rest| (true, rest.to_owned()))
+        });
+    let booking = api.as_ref().map(|(_, rest)| rest.clone());
     let Some(rest) = fhir_path(req.uri().path()).or(booking.as_deref()) else {
         return next.run(req).await;
     };
@@ -42,8 +47,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     } else {
         (Ok(req), None)
     };
-    let interaction = match &booking {
-        Some(path) => super::classify::booking(&method, path),
+    let interaction = match &api {
+        Some((true, path)) => super::classify::triage(&method, path),
+        Some((false, path)) => super::classify::booking(&method, path),
         None => classify(&method, &rest, bundle_type.as_deref()),
     };
     let mut pending = Pending {

@@ -165,7 +165,8 @@ async fn identify(auth: &AuthState, parts: &mut Parts) -> Result<Caller, ApiErro
     }
 }
 
-async fn account_caller(state: &AppState, account: &Account) -> Caller {
+/// The caller a signed-in account is (web pages that decide access like `/fhir` use it).
+pub async fn account_caller(state: &AppState, account: &Account) -> Caller {
     let Ok(role) = Role::parse(&account.role) else {
         tracing::warn!("an account has an unknown role; treated as anonymous");
         return Caller::anonymous();

@@ -7,5 +7,5 @@
 mod caller;
 mod tokens;
 
-pub use caller::{layer, require, AuthState, Caller};
+pub use caller::{account_caller, layer, require, AuthState, Caller};
 pub use tokens::{TokenCache, TOKEN_CACHE_TTL};

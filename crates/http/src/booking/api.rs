@@ -175,6 +175,7 @@ async fn book(State(state): State<AppState>, caller: Caller, Json(body): Json<Bo
         reason: body.reason,
         hold: body.hold,
         overbook: body.overbook,
+        triage: None,
     };
     let booked = state
         .booking

@@ -294,6 +294,7 @@ async fn book(
                 reason,
                 hold,
                 overbook: None,
+                triage: None,
             },
             Timestamp::now(),
         )

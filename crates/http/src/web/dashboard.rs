@@ -15,7 +15,13 @@ use super::{html_page, i18n, LangQuery};
 /// `.empty`.
 pub fn sections(role: Role) -> &'static [&'static str] {
     match role {
-        Role::Patient => &["appointments", "messages", "prescriptions", "record"],
+        Role::Patient => &[
+            "symptoms",
+            "appointments",
+            "messages",
+            "prescriptions",
+            "record",
+        ],
         Role::Practitioner => &["agenda", "queue"],
         Role::Pharmacist => &["dispense"],
         Role::Dispatcher => &["visits"],
@@ -24,13 +30,16 @@ pub fn sections(role: Role) -> &'static [&'static str] {
     }
 }
 
-/// Where a section lives: the administrator's sections, a patient's appointments and a
-/// clinician's agenda are pages of their own; the others are still cards on the dashboard.
+/// Where a section lives: the administrator's sections, a patient's appointments and
+/// symptom check, a clinician's agenda and triage queue are pages of their own; the others
+/// are still cards on the dashboard.
 pub fn section_page(role: Role, section: &str) -> Option<String> {
     match (role, section) {
         (Role::Administrator, _) => Some(format!("/admin/{section}")),
         (Role::Patient, "appointments") => Some("/appointments".into()),
+        (Role::Patient, "symptoms") => Some("/triage".into()),
         (Role::Practitioner, "agenda") => Some("/agenda".into()),
+        (Role::Practitioner, "queue") => Some("/triage/queue".into()),
         _ => None,
     }
 }
@@ -39,7 +48,9 @@ pub fn section_page(role: Role, section: &str) -> Option<String> {
 fn nav_label(role: Role, section: &str) -> String {
     match (role, section) {
         (Role::Patient, "appointments") => "nav.appointments".into(),
+        (Role::Patient, "symptoms") => "nav.triage".into(),
         (Role::Practitioner, "agenda") => "nav.agenda".into(),
+        (Role::Practitioner, "queue") => "nav.triage_queue".into(),
         _ => format!("dash.{}.{section}.title", role.as_str()),
     }
 }
@@ -84,6 +95,13 @@ pub fn user_context(who: &SignedIn) -> Value {
                 label: "nav.book".into(),
             },
         );
+    }
+    // Administrators work the triage queue too (practitioners have it as a section).
+    if role == Role::Administrator {
+        nav.push(NavItem {
+            href: "/triage/queue".into(),
+            label: "nav.triage_queue".into(),
+        });
     }
     if super::booking::STAFF.contains(&role) {
         nav.push(NavItem {

@@ -16,6 +16,7 @@ mod signin;
 mod signup;
 pub mod templates;
 mod totp;
+mod triage;
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         )
         .merge(admin::routes())
         .merge(booking::routes())
+        .merge(triage::routes())
 }
 
 /// `?lang=` on any page switches the language (and remembers it in a cookie).

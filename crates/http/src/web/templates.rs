@@ -86,6 +86,27 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/_booking.html"),
     ),
     ("_visit.html", include_str!("../../templates/_visit.html")),
+    ("_triage.html", include_str!("../../templates/_triage.html")),
+    (
+        "triage_start.html",
+        include_str!("../../templates/triage_start.html"),
+    ),
+    (
+        "triage_question.html",
+        include_str!("../../templates/triage_question.html"),
+    ),
+    (
+        "triage_outcome.html",
+        include_str!("../../templates/triage_outcome.html"),
+    ),
+    (
+        "triage_review.html",
+        include_str!("../../templates/triage_review.html"),
+    ),
+    (
+        "triage_queue.html",
+        include_str!("../../templates/triage_queue.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -16,3 +16,4 @@ mod errors;
 mod examples;
 mod history;
 mod search;
+mod triage;

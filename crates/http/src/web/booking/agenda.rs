@@ -18,6 +18,7 @@ use super::Visitor;
 use crate::web::dashboard::user_context;
 use crate::web::i18n::translate;
 use crate::web::page::message_page;
+use crate::web::triage::{summary as triage_summary, Summary};
 use crate::AppState;
 
 #[derive(Deserialize, Default, Debug)]
@@ -51,6 +52,11 @@ pub struct Row {
     pub started: bool,
     /// Free or blocked times run together into this row (see [`compact`]).
     pub count: usize,
+    /// The symptom check the visit was booked from (see [`add_triage`]).
+    pub triage: Option<Summary>,
+    /// The RiskAssessment id and the appointment's patient, to look the summary up.
+    #[serde(skip)]
+    pub triage_ref: Option<(String, String)>,
     #[serde(skip)]
     pub starts_at: i64,
 }
@@ -98,6 +104,8 @@ pub fn rows(lang: &str, entries: &[AgendaEntry], slots: &[AgendaSlot]) -> Vec<Ro
                 overbooked: e.overbooked.clone(),
                 started: false,
                 count: 1,
+                triage: None,
+                triage_ref: e.triage.clone().zip(e.patient_id.clone()),
                 starts_at: e.starts_at.unwrap_or(i64::MAX),
             }
         })
@@ -123,6 +131,8 @@ pub fn rows(lang: &str, entries: &[AgendaEntry], slots: &[AgendaSlot]) -> Vec<Ro
             overbooked: None,
             started: false,
             count: 1,
+            triage: None,
+            triage_ref: None,
             starts_at: s.starts_at,
         });
     }
@@ -135,6 +145,15 @@ pub fn rows(lang: &str, entries: &[AgendaEntry], slots: &[AgendaSlot]) -> Vec<Ro
         )
     });
     rows
+}
+
+/// The symptom checks the appointments were booked from, on their rows.
+pub async fn add_triage(state: &AppState, v: &Visitor, rows: &mut [Row]) {
+    for r in rows.iter_mut() {
+        if let Some((id, patient)) = &r.triage_ref {
+            r.triage = triage_summary(state, v, id, Some(patient)).await;
+        }
+    }
 }
 
 /// Consecutive free (or blocked) times of one clinician and modality as one row: a week
@@ -285,6 +304,8 @@ pub async fn show(
         c
     };
     let total = entries.iter().filter(|e| shown(e)).count();
+    let mut all = rows(lang, &entries, &slots);
+    add_triage(&state, &v, &mut all).await;
     let ctx = context! {
         lang,
         user => user_context(&v.who),
@@ -296,10 +317,7 @@ pub async fn show(
         } else {
             display::long_date(lang, date)
         },
-        days => {
-            let all = rows(lang, &entries, &slots);
-            by_day(lang, &days, if week { compact(all) } else { all })
-        },
+        days => by_day(lang, &days, if week { compact(all) } else { all }),
         nav,
         total,
         zone => tz.iana_name().unwrap_or("UTC"),

@@ -21,6 +21,7 @@ use crate::web::dashboard::user_context;
 use crate::web::forms;
 use crate::web::i18n::translate;
 use crate::web::page::{csrf_failed_page, message_page, see_other};
+use crate::web::triage::summary as triage_summary;
 use crate::AppState;
 
 /// An appointment as the pages show it, read from the FHIR Appointment.
@@ -58,6 +59,8 @@ pub struct Appt {
     pub wait_until: Option<String>,
     pub overbooked: Option<String>,
     pub cancel_reason: Option<String>,
+    /// The symptom check (RiskAssessment id) the visit was booked from.
+    pub triage: Option<String>,
     #[serde(skip)]
     pub starts_at: Option<Timestamp>,
 }
@@ -155,6 +158,7 @@ pub fn appt(lang: &str, a: &Value, now: Timestamp) -> Appt {
             .and_then(|s| last_day(lang, s)),
         overbooked: carefront_booking::Booking::overbooking(a),
         cancel_reason: a["cancelationReason"]["text"].as_str().map(str::to_owned),
+        triage: carefront_booking::triage_of(a),
     }
 }
 
@@ -210,6 +214,7 @@ pub fn appt_of_entry(lang: &str, e: &carefront_booking::AgendaEntry, now: Timest
         wait_until: e.wait_until.as_deref().and_then(|s| last_day(lang, s)),
         overbooked: e.overbooked.clone(),
         cancel_reason: None,
+        triage: e.triage.clone(),
     }
 }
 
@@ -396,10 +401,15 @@ async fn detail_page(
             serde_urlencoded::to_string(params).unwrap_or_default()
         )
     };
+    let triage = match &view.triage {
+        Some(id) => triage_summary(state, v, id, Some(patient_id)).await,
+        None => None,
+    };
     let ctx = context! {
         lang => v.lang,
         user => user_context(&v.who),
         a => view,
+        triage,
         upcoming,
         may_change,
         check_in,
@@ -627,6 +637,7 @@ pub async fn take(
         reason: forms::free_text(&form.reason, 500).ok().flatten(),
         hold: Some(id.clone()),
         overbook: None,
+        triage: None,
     };
     let done = state
         .booking

@@ -514,6 +514,7 @@ pub async fn book(
         reason,
         hold: None,
         overbook: None,
+        triage: None,
     };
     // An overbooking does not hold its slot: a time that is in fact free is booked normally
     // (holding it), and the override is used and recorded only when the time is taken or

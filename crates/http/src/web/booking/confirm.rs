@@ -3,7 +3,7 @@
 //! said plainly, with the nearest free times instead.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use carefront_booking::scheduling::jiff::Timestamp;
@@ -18,6 +18,7 @@ use crate::web::csrf;
 use crate::web::dashboard::user_context;
 use crate::web::forms::{self, message, FieldErrors};
 use crate::web::page::{csrf_failed_page, see_other};
+use crate::web::triage::{summary as triage_summary, Summary};
 use crate::AppState;
 
 #[derive(Deserialize, Serialize, Default, Clone, Debug)]
@@ -26,8 +27,17 @@ pub struct ConfirmForm {
     /// The pending Appointment that holds the slot.
     pub hold: String,
     pub reason: String,
+    /// The symptom check (RiskAssessment id) this visit is booked from.
+    pub triage: String,
     #[serde(skip_serializing)]
     pub csrf: String,
+}
+
+/// `?triage=`: booking from a symptom check's outcome.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FromTriage {
+    triage: String,
 }
 
 /// The page: the held time and the form, or what went wrong with alternatives.
@@ -38,6 +48,7 @@ struct Shown<'a> {
     problem: Option<String>,
     alternatives: Vec<OfferView>,
     status: StatusCode,
+    triage: Option<Summary>,
 }
 
 fn render(v: &Visitor, slot_id: &str, shown: Shown<'_>) -> Response {
@@ -50,6 +61,7 @@ fn render(v: &Visitor, slot_id: &str, shown: Shown<'_>) -> Response {
         errors => shown.errors,
         problem => shown.problem,
         alternatives => shown.alternatives,
+        triage => shown.triage,
     };
     v.render(shown.status, "book_slot.html", ctx)
 }
@@ -72,6 +84,7 @@ fn failed(v: &Visitor, slot_id: &str, form: &ConfirmForm, e: &BookingError) -> R
             problem: Some(explain(v.lang, e)),
             alternatives,
             status: status_of(e),
+            triage: None,
         },
     )
 }
@@ -91,14 +104,25 @@ async fn live_hold(state: &AppState, pid: &str, slot_id: &str, now: Timestamp) -
         .map(|e| e.appointment_id)
 }
 
+/// The patient's own symptom check `id` (any other is ignored: it is not linked).
+async fn own_triage(state: &AppState, v: &Visitor, pid: &str, id: &str) -> Option<Summary> {
+    let id = id.trim();
+    if id.is_empty() {
+        return None;
+    }
+    triage_summary(state, v, id, Some(pid)).await
+}
+
 pub async fn show(
     State(state): State<AppState>,
     v: Visitor,
     Path(slot_id): Path<String>,
+    Query(from): Query<FromTriage>,
 ) -> Response {
     let Some(pid) = v.patient_id().map(str::to_owned) else {
         return v.patient_only();
     };
+    let triage = own_triage(&state, &v, &pid, &from.triage).await;
     let now = Timestamp::now();
     let hold_id = match live_hold(&state, &pid, &slot_id, now).await {
         Some(id) => id,
@@ -118,7 +142,13 @@ pub async fn show(
             match held {
                 Ok(h) => h.appointment_id,
                 Err(e) if is_internal(&e) => return v.internal("holding a slot", &e),
-                Err(e) => return failed(&v, &slot_id, &ConfirmForm::default(), &e),
+                Err(e) => {
+                    let form = ConfirmForm {
+                        triage: from.triage.clone(),
+                        ..ConfirmForm::default()
+                    };
+                    return failed(&v, &slot_id, &form, &e);
+                }
             }
         }
     };
@@ -128,6 +158,10 @@ pub async fn show(
     };
     let form = ConfirmForm {
         hold: hold_id,
+        triage: triage
+            .as_ref()
+            .map(|t| t.assessment_id.clone())
+            .unwrap_or_default(),
         ..ConfirmForm::default()
     };
     render(
@@ -140,6 +174,7 @@ pub async fn show(
             problem: None,
             alternatives: Vec::new(),
             status: StatusCode::OK,
+            triage,
         },
     )
 }
@@ -159,6 +194,7 @@ pub async fn submit(
         return v.patient_only();
     };
     let now = Timestamp::now();
+    let triage = own_triage(&state, &v, &pid, &form.triage).await;
     let reason = match forms::free_text(&form.reason, 500) {
         Ok(r) => r,
         Err(k) => {
@@ -185,6 +221,7 @@ pub async fn submit(
                     problem: None,
                     alternatives: Vec::new(),
                     status: StatusCode::UNPROCESSABLE_ENTITY,
+                    triage,
                 },
             );
         }
@@ -197,6 +234,7 @@ pub async fn submit(
         reason,
         hold,
         overbook: None,
+        triage: triage.map(|t| t.assessment_id),
     };
     let mut done = state.booking.book(&actor, &request, now).await;
     // The hold lapsed and was released meanwhile: the time may still be free.
