@@ -9,6 +9,7 @@ pub mod auth;
 pub mod booking;
 mod error;
 pub(crate) mod fhir;
+pub mod live;
 pub mod mail;
 mod metrics;
 pub mod oauth;
@@ -117,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .merge(booking::routes())
         .merge(triage::routes())
         .merge(triage::openapi_routes())
+        .merge(live::routes())
         .merge(fhir::base_with_slash())
         .merge(ops::routes())
         .merge(oauth::routes())

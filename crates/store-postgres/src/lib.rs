@@ -5,6 +5,9 @@
 //! version it replaces, and the row lock makes a racing second update see the first);
 //! conditional creates serialise on a transaction-scoped advisory lock per criteria.
 
+mod events;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,6 +24,7 @@ const DIALECT: Dialect = Dialect::Postgres;
 
 pub struct PostgresStore {
     pool: PgPool,
+    events: Arc<events::PgBus>,
 }
 
 impl PostgresStore {
@@ -41,7 +45,10 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            events: events::PgBus::start(pool.clone()),
+            pool,
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -178,6 +185,10 @@ async fn read_current(
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn events(&self) -> Arc<dyn carefront_store::events::EventBus> {
+        self.events.clone()
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -39,6 +39,8 @@ pub struct SqliteStore {
     max_idle_readers: usize,
     /// The checkpoint thread stops when this is dropped.
     _alive: Arc<()>,
+    /// One process serves a SQLite file: live events stay in it.
+    events: Arc<carefront_store::events::LocalBus>,
 }
 
 impl SqliteStore {
@@ -72,6 +74,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             max_idle_readers: readers.max(1) as usize,
             _alive: alive,
+            events: Default::default(),
         })
     }
 
@@ -212,6 +215,10 @@ fn read_current(
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn events(&self) -> Arc<dyn carefront_store::events::EventBus> {
+        self.events.clone()
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -6,6 +6,7 @@
 //! (`repository`: create, update, patch, delete, conditional operations, bundles), so the two
 //! backends differ only in how they connect, lock and bind values.
 
+pub mod events;
 mod model;
 pub mod repository;
 pub mod search;

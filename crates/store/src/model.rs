@@ -1,5 +1,7 @@
 //! The types that cross the storage interface.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use carefront_fhir::search::{IndexEntry, SearchQuery};
 
@@ -161,6 +163,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
+    /// Live events shared by every instance on this database (see [`crate::events`]).
+    fn events(&self) -> Arc<dyn crate::events::EventBus>;
     /// Check that the database answers.
     async fn ping(&self) -> StoreResult<()>;
     /// The current version (possibly a deletion marker).

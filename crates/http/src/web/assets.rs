@@ -15,6 +15,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/htmx.min.js"),
     ),
+    (
+        "live.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/live.js"),
+    ),
 ];
 
 pub async fn serve(Path(file): Path<String>) -> Response {
