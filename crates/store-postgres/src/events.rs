@@ -53,14 +53,10 @@ async fn listen(pool: PgPool, hub: Arc<Hub>) {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
-        loop {
-            match listener.recv().await {
-                Ok(n) => {
-                    if let Some(event) = decode(&pool, n.payload()).await {
-                        hub.deliver(event);
-                    }
-                }
-                Err(_) => break,
+        // An error means the connection is gone: connect again.
+        while let Ok(n) = listener.recv().await {
+            if let Some(event) = decode(&pool, n.payload()).await {
+                hub.deliver(event);
             }
         }
     }
