@@ -6,10 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './server.mjs';
 import { launch, screenshot } from './browser.mjs';
-import { signIn, totp } from './staff.mjs';
+import { signIn, DEMO_PASSWORD, enrolDemoStaff as enrolStaffOfDemo } from './staff.mjs';
 
 // The demo's published sign-ins.
-const DEMO_PASSWORD = 'carefront-demo-2026';
 const PATIENT = 'patient@demo.carefront.example';
 const PRACTITIONER = 'practitioner@demo.carefront.example';
 const DISPATCHER = 'dispatcher@demo.carefront.example';
@@ -45,17 +44,8 @@ async function signInPatient(page) {
   assert.equal(new URL(page.url()).pathname, '/home');
 }
 
-// Demo staff enrol their authenticator at the first sign-in, then use a code; returns the
-// secret (for signing in again) and leaves the page on /home.
-async function enrolDemoStaff(page, email) {
-  await signIn(page, server, email, DEMO_PASSWORD);
-  assert.equal(new URL(page.url()).pathname, '/account/totp', email);
-  const secret = await page.getAttribute('#totp-secret', 'data-secret');
-  await page.getByLabel('Six-digit code').fill(totp(secret));
-  await page.getByRole('button', { name: 'Turn on and continue' }).click();
-  assert.equal(new URL(page.url()).pathname, '/home', email);
-  return secret;
-}
+// Demo staff enrol their authenticator at the first sign-in (see staff.mjs).
+const enrolDemoStaff = (page, email) => enrolStaffOfDemo(page, server, email);
 
 // The demo must offer something to book: say so plainly rather than fail further on.
 async function requireSchedules(page) {

@@ -7,12 +7,14 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '../..');
 export const screenshots = join(root, 'test-artifacts/screenshots');
 
-export async function launch() {
+// `extraArgs`: more Chromium flags (the video visit test's fake camera and microphone).
+export async function launch(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

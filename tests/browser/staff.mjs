@@ -53,3 +53,18 @@ export async function enrolStaff(page, server, email) {
   assert.equal(new URL(page.url()).pathname, '/home');
   return secret;
 }
+
+// The demo's published sign-ins share one password.
+export const DEMO_PASSWORD = 'carefront-demo-2026';
+
+// Demo staff enrol their authenticator at the first sign-in, then use a code; returns the
+// secret (for signing in again) and leaves the page on /home.
+export async function enrolDemoStaff(page, server, email) {
+  await signIn(page, server, email, DEMO_PASSWORD);
+  assert.equal(new URL(page.url()).pathname, '/account/totp', email);
+  const secret = await page.getAttribute('#totp-secret', 'data-secret');
+  await page.getByLabel('Six-digit code').fill(totp(secret));
+  await page.getByRole('button', { name: 'Turn on and continue' }).click();
+  assert.equal(new URL(page.url()).pathname, '/home', email);
+  return secret;
+}

@@ -21,7 +21,7 @@ pub struct ServeArgs {
     pub data_dir: Option<PathBuf>,
     /// TOML file with any of: db, listen, data_dir, public_url, max_body_bytes,
     /// log_format, sqlite_readers, postgres_max_connections, search_max_count, smtp_url,
-    /// mail_from
+    /// mail_from, stun_urls, turn_urls, turn_secret, turn_ttl (seconds)
     #[arg(long, short = 'c', env = "CAREFRONT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Public base URL used in links and Location headers (behind a proxy)
@@ -39,6 +39,34 @@ pub struct ServeArgs {
     /// --smtp-url)
     #[arg(long, env = "CAREFRONT_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// STUN server(s) for video visits, e.g. `stun:stun.example.org:3478` (comma-separated)
+    #[arg(long = "stun-url", env = "CAREFRONT_STUN_URLS", value_delimiter = ',')]
+    pub stun_urls: Vec<String>,
+    /// TURN server(s) for video visits, e.g. `turn:turn.example.org:3478` (comma-separated)
+    #[arg(long = "turn-url", env = "CAREFRONT_TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Vec<String>,
+    /// The secret shared with the TURN server (time-limited credentials, coturn's
+    /// `use-auth-secret`)
+    #[arg(long, env = "CAREFRONT_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<TurnSecret>,
+}
+
+/// The TURN shared secret: its `Debug` does not show it.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct TurnSecret(pub String);
+
+impl std::fmt::Debug for TurnSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TurnSecret(..)")
+    }
+}
+
+impl std::str::FromStr for TurnSecret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(TurnSecret(s.to_owned()))
+    }
 }
 
 /// An SMTP URL, which may hold a password: its `Debug` does not show it.
@@ -81,6 +109,10 @@ struct FileConfig {
     search_max_count: Option<usize>,
     smtp_url: Option<SmtpUrl>,
     mail_from: Option<String>,
+    stun_urls: Option<Vec<String>>,
+    turn_urls: Option<Vec<String>>,
+    turn_secret: Option<TurnSecret>,
+    turn_ttl: Option<u64>,
 }
 
 /// Resolved settings.
@@ -98,6 +130,8 @@ pub struct Config {
     pub mail: Option<MailConfig>,
     /// `carefront demo`: the mailbox stays open to anyone while there is no SMTP.
     pub demo: bool,
+    /// STUN/TURN servers for video visits (none by default: enough on one network).
+    pub ice: carefront_http::visits::IceConfig,
 }
 
 impl Config {
@@ -152,7 +186,22 @@ impl Config {
             search_max_count: file.search_max_count.unwrap_or(1000),
             mail,
             demo: false,
+            ice: carefront_http::visits::IceConfig {
+                stun_urls: flag_or_file(&args.stun_urls, file.stun_urls),
+                turn_urls: flag_or_file(&args.turn_urls, file.turn_urls),
+                turn_secret: args.turn_secret.clone().or(file.turn_secret).map(|s| s.0),
+                turn_ttl: std::time::Duration::from_secs(file.turn_ttl.unwrap_or(24 * 3600)),
+            },
         })
+    }
+}
+
+/// A list flag wins when given at all; else the file's list; else none.
+fn flag_or_file(flag: &[String], file: Option<Vec<String>>) -> Vec<String> {
+    if flag.is_empty() {
+        file.unwrap_or_default()
+    } else {
+        flag.to_vec()
     }
 }
 
@@ -246,6 +295,37 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.contains("mail_from"), "{err}");
+    }
+
+    #[test]
+    fn ice_servers_come_from_flags_or_the_file() {
+        let path = write_config(
+            "stun_urls = [\"stun:a.example\"]\nturn_urls = [\"turn:t.example\"]\nturn_secret = \"s3cret\"\nturn_ttl = 600\n",
+        );
+        let c = Config::resolve(&ServeArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.ice.stun_urls, ["stun:a.example"]);
+        assert_eq!(c.ice.turn_secret.as_deref(), Some("s3cret"));
+        assert_eq!(c.ice.turn_ttl.as_secs(), 600);
+        assert!(
+            !format!("{c:?}").contains("s3cret"),
+            "the secret is never printed"
+        );
+        let flags = Config::resolve(&ServeArgs {
+            config: Some(path),
+            stun_urls: vec!["stun:b.example".into()],
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(flags.ice.stun_urls, ["stun:b.example"]);
+        assert!(Config::resolve(&ServeArgs::default())
+            .unwrap()
+            .ice
+            .stun_urls
+            .is_empty());
     }
 
     #[test]

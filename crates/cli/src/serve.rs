@@ -120,6 +120,7 @@ pub fn app_state(store: Arc<dyn Store>, config: &Config) -> AppState {
             // for administrators (its links take over accounts) and `demo` for anyone.
             demo_mailbox: config.mail.is_none(),
             mailbox_admins_only: !config.demo,
+            ice: config.ice.clone(),
             ..HttpConfig::default()
         },
     )

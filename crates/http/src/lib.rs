@@ -11,12 +11,16 @@ mod error;
 pub(crate) mod fhir;
 pub mod live;
 pub mod mail;
+pub mod messaging;
 mod metrics;
 pub mod oauth;
+pub mod ondemand;
 mod ops;
 pub mod staff;
 mod telemetry;
 pub mod triage;
+pub mod visit_record;
+pub mod visits;
 pub mod web;
 
 use std::sync::Arc;
@@ -46,6 +50,8 @@ pub struct HttpConfig {
     /// Only administrators may read `/mailbox` (`serve` without SMTP); in `demo` it is open
     /// to anyone, so that a newcomer can confirm the demo sign-up.
     pub mailbox_admins_only: bool,
+    /// STUN/TURN servers for video visits (see [`visits::IceConfig`]).
+    pub ice: visits::IceConfig,
 }
 
 impl HttpConfig {
@@ -63,6 +69,7 @@ impl Default for HttpConfig {
             public_url: None,
             demo_mailbox: true,
             mailbox_admins_only: false,
+            ice: visits::IceConfig::default(),
         }
     }
 }
@@ -88,7 +95,9 @@ impl AppState {
     pub fn new(repo: Repository, config: HttpConfig) -> Self {
         let repo = repo
             .with_hook(carefront_booking::Booking::hook())
-            .with_hook(carefront_triage_service::Triage::hook());
+            .with_hook(carefront_triage_service::Triage::hook())
+            .with_hook(Arc::new(ondemand::QueueIndex))
+            .with_hook(messaging::hook());
         let booking = carefront_booking::Booking::new(
             repo.clone(),
             carefront_booking::Settings {
@@ -119,6 +128,9 @@ pub fn router(state: AppState) -> Router {
         .merge(triage::routes())
         .merge(triage::openapi_routes())
         .merge(live::routes())
+        .merge(messaging::routes())
+        .merge(ondemand::routes())
+        .merge(visits::routes())
         .merge(fhir::base_with_slash())
         .merge(ops::routes())
         .merge(oauth::routes())
@@ -152,6 +164,11 @@ pub async fn serve(
     let audit = state.audit.clone();
     // The peer address is the audit entries' source.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // No Nagle delay: small writes (signalling, live events, short answers) go out at once
+    // instead of waiting up to 40 ms for the peer's delayed ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

@@ -22,6 +22,16 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0004_booking.sql"),
     ),
     ("0005_triage", include_str!("../migrations/0005_triage.sql")),
+    // 0006 (a spool for large NOTIFY payloads) is PostgreSQL's only: SQLite's live events
+    // stay in the process.
+    (
+        "0008_messaging",
+        include_str!("../migrations/0008_messaging.sql"),
+    ),
+    (
+        "0009_ondemand",
+        include_str!("../migrations/0009_ondemand.sql"),
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

@@ -66,7 +66,8 @@ impl WriteHook for QueueIndex {
     }
 }
 
-fn rank(level: Level) -> i64 {
+/// A level as the queues order it (larger is more urgent); other queues rank the same way.
+pub fn rank(level: Level) -> i64 {
     match level {
         Level::SelfCare => 0,
         Level::Routine => 1,
@@ -75,7 +76,8 @@ fn rank(level: Level) -> i64 {
     }
 }
 
-fn level_of(rank: i64) -> Level {
+/// The level of a [`rank`].
+pub fn level_of(rank: i64) -> Level {
     match rank {
         3 => Level::Emergency,
         2 => Level::Urgent,

@@ -14,6 +14,7 @@ mod race;
 mod report;
 mod server;
 mod sys;
+mod telehealth;
 mod triage;
 
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ pub enum BenchCommand {
     Booking(booking::BookingArgs),
     /// Triage engine: time per interview step over the case-vignette suite, and accuracy.
     Triage(triage::TriageArgs),
+    /// Video-visit signalling: idle WebSocket connections' memory and relay latency.
+    Telehealth(telehealth::TelehealthArgs),
 }
 
 #[derive(Args, Debug)]
@@ -95,6 +98,7 @@ pub async fn run(cmd: BenchCommand) -> Result<(), String> {
         BenchCommand::Fhir(args) => fhir(args).await,
         BenchCommand::Booking(args) => booking::run(args).await,
         BenchCommand::Triage(args) => triage::run(args),
+        BenchCommand::Telehealth(args) => telehealth::run(args).await,
     }
 }
 

@@ -121,9 +121,65 @@ pub fn triage(method: &Method, path: &str) -> Interaction {
     }
 }
 
+/// Classify a request to the messaging API (`path` after `/api/messages/`): messages are
+/// Communications (a thread is named by its first one), attachments Binaries.
+pub fn messaging(method: &Method, path: &str) -> Interaction {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let get = method == Method::GET || method == Method::HEAD;
+    let (action, resource_type, id) = match (parts.as_slice(), get) {
+        (["threads"], false) => ("create", "Communication", None),
+        (["threads", id], true) => ("read", "Communication", Some(*id)),
+        (["threads", id, "messages"], false) => ("create", "Communication", Some(*id)),
+        (["threads", _, "files", file], true) => ("read", "Binary", Some(*file)),
+        _ => ("search", "Communication", None),
+    };
+    Interaction {
+        action,
+        resource_type: Some(resource_type.to_owned()),
+        resource_id: id.map(|p| p.chars().take(MAX_PART).collect()),
+    }
+}
+
+/// Classify a request to the on-demand API (`path` after `/api/ondemand/`): queue entries
+/// are Encounters; taking the next patient makes an Appointment.
+pub fn ondemand(method: &Method, path: &str) -> Interaction {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let (action, resource_type, id) = match parts.as_slice() {
+        ["join"] => ("create", "Encounter", None),
+        ["entries", id] => ("read", "Encounter", Some(*id)),
+        ["entries", id, "leave"] => ("update", "Encounter", Some(*id)),
+        ["take"] if method == Method::POST => ("create", "Appointment", None),
+        _ => ("search", "Encounter", None),
+    };
+    Interaction {
+        action,
+        resource_type: Some(resource_type.to_owned()),
+        resource_id: id.map(|p| p.chars().take(MAX_PART).collect()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ondemand_names_encounters_and_the_visit_made() {
+        let o = |method, path| {
+            let i = ondemand(&method, path);
+            (i.action, i.resource_type, i.resource_id)
+        };
+        assert_eq!(o(Method::POST, "join"), ("create", s("Encounter"), None));
+        assert_eq!(
+            o(Method::GET, "entries/e1"),
+            ("read", s("Encounter"), s("e1"))
+        );
+        assert_eq!(
+            o(Method::POST, "entries/e1/leave"),
+            ("update", s("Encounter"), s("e1"))
+        );
+        assert_eq!(o(Method::POST, "take"), ("create", s("Appointment"), None));
+        assert_eq!(o(Method::GET, "queue").0, "search");
+    }
 
     fn c(method: Method, path: &str) -> (&'static str, Option<String>, Option<String>) {
         let i = classify(&method, path, None);
@@ -173,6 +229,35 @@ mod tests {
         assert_eq!(c(Method::POST, "$reindex"), ("operation", None, None));
         assert_eq!(c(Method::POST, "Patient/1").0, "unknown");
         assert_eq!(c(Method::GET, "Patient/1/x/y/z").0, "unknown");
+    }
+
+    #[test]
+    fn messaging_names_communications_and_binaries() {
+        let m = |method, path| {
+            let i = messaging(&method, path);
+            (i.action, i.resource_type, i.resource_id)
+        };
+        assert_eq!(
+            m(Method::GET, "threads"),
+            ("search", s("Communication"), None)
+        );
+        assert_eq!(
+            m(Method::POST, "threads"),
+            ("create", s("Communication"), None)
+        );
+        assert_eq!(
+            m(Method::GET, "threads/t1"),
+            ("read", s("Communication"), s("t1"))
+        );
+        assert_eq!(
+            m(Method::POST, "threads/t1/messages"),
+            ("create", s("Communication"), s("t1"))
+        );
+        assert_eq!(
+            m(Method::GET, "threads/t1/files/b1"),
+            ("read", s("Binary"), s("b1"))
+        );
+        assert_eq!(m(Method::GET, "unread").0, "search");
     }
 
     #[test]

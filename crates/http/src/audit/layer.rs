@@ -15,17 +15,21 @@ use super::{classify, outcome, AuditSink};
 use crate::{ApiError, AppState};
 
 /// Use with `axum::middleware::from_fn_with_state(state.clone(), audit::layer)`; requests
-/// outside `/fhir` and the booking and triage APIs pass straight through.
+/// outside `/fhir` and the booking, triage, messaging and on-demand APIs pass straight through.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     // The JSON APIs over clinical resources are audited like /fhir.
-    let api = path
-        .strip_prefix("/api/booking/")
-        .map(|rest| (false, rest.to_owned()))
-        .or_else(|| {
-            path.strip_prefix("/api/triage/")
-                .map(|rest| (true, rest.to_owned()))
-        });
+    type Classifier = fn(&Method, &str) -> super::classify::Interaction;
+    let apis: [(&str, Classifier); 4] = [
+        ("/api/booking/", super::classify::booking),
+        ("/api/triage/", super::classify::triage),
+        ("/api/messages/", super::classify::messaging),
+        ("/api/ondemand/", super::classify::ondemand),
+    ];
+    let api = apis.iter().find_map(|(prefix, classifier)| {
+        path.strip_prefix(prefix)
+            .map(|rest| (*classifier, rest.to_owned()))
+    });
     let booking = api.as_ref().map(|(_, rest)| rest.clone());
     let Some(rest) = fhir_path(req.uri().path()).or(booking.as_deref()) else {
         return next.run(req).await;
@@ -48,8 +52,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         (Ok(req), None)
     };
     let interaction = match &api {
-        Some((true, path)) => super::classify::triage(&method, path),
-        Some((false, path)) => super::classify::booking(&method, path),
+        Some((classifier, path)) => classifier(&method, path),
         None => classify(&method, &rest, bundle_type.as_deref()),
     };
     let mut pending = Pending {

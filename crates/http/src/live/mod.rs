@@ -75,6 +75,10 @@ pub fn topics_of(caller: &Caller) -> Vec<Topic> {
                         .map(|o| Topic::Team(o.id().to_owned())),
                 );
             }
+            // Practitioners are the on-demand pool (see `crate::ondemand`): they hear its queue.
+            if a.role == Role::Practitioner {
+                topics.push(Topic::Named("ondemand".into()));
+            }
             topics
         }
         _ => Vec::new(),

@@ -20,6 +20,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/live.js"),
     ),
+    (
+        "visit.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/visit.js"),
+    ),
 ];
 
 pub async fn serve(Path(file): Path<String>) -> Response {

@@ -38,6 +38,7 @@ pub fn section_page(role: Role, section: &str) -> Option<String> {
         (Role::Administrator, _) => Some(format!("/admin/{section}")),
         (Role::Patient, "appointments") => Some("/appointments".into()),
         (Role::Patient, "symptoms") => Some("/triage".into()),
+        (Role::Patient, "messages") => Some("/messages".into()),
         (Role::Practitioner, "agenda") => Some("/agenda".into()),
         (Role::Practitioner, "queue") => Some("/triage/queue".into()),
         _ => None,
@@ -59,7 +60,12 @@ fn nav_label(role: Role, section: &str) -> String {
 struct NavItem {
     href: String,
     label: String,
+    /// A fragment the page loads into the item (the unread count), when set.
+    badge: Option<&'static str>,
 }
+
+/// Where the navigation loads the unread message count from.
+const UNREAD_BADGE: &str = "/messages/unread";
 
 #[derive(Serialize)]
 struct Section {
@@ -84,6 +90,7 @@ pub fn user_context(who: &SignedIn) -> Value {
         .map(|s| NavItem {
             href: section_page(role, s).unwrap_or_else(|| format!("/home#{s}")),
             label: nav_label(role, s),
+            badge: (*s == "messages").then_some(UNREAD_BADGE),
         })
         .collect();
     // Booking: patients find a time first; clinic staff run their clinic's day.
@@ -93,6 +100,7 @@ pub fn user_context(who: &SignedIn) -> Value {
             NavItem {
                 href: "/book".into(),
                 label: "nav.book".into(),
+                badge: None,
             },
         );
     }
@@ -101,12 +109,41 @@ pub fn user_context(who: &SignedIn) -> Value {
         nav.push(NavItem {
             href: "/triage/queue".into(),
             label: "nav.triage_queue".into(),
+            badge: None,
         });
+    }
+    // Patients read their finished visits; practitioners are the on-demand pool.
+    let record = match role {
+        Role::Patient => Some(("/record/visits", "nav.visits")),
+        Role::Practitioner => Some(("/ondemand", "nav.ondemand")),
+        _ => None,
+    };
+    if let Some((href, label)) = record {
+        nav.push(NavItem {
+            href: href.into(),
+            label: label.into(),
+            badge: None,
+        });
+    }
+    // The care team answers patients' messages; administrators follow response times.
+    match role {
+        Role::Practitioner => nav.push(NavItem {
+            href: "/messages/inbox".into(),
+            label: "nav.messages_inbox".into(),
+            badge: Some(UNREAD_BADGE),
+        }),
+        Role::Administrator => nav.push(NavItem {
+            href: "/messages/response-times".into(),
+            label: "nav.messages_times".into(),
+            badge: None,
+        }),
+        _ => {}
     }
     if super::booking::STAFF.contains(&role) {
         nav.push(NavItem {
             href: "/clinic".into(),
             label: "nav.clinic".into(),
+            badge: None,
         });
     }
     nav.insert(
@@ -114,11 +151,13 @@ pub fn user_context(who: &SignedIn) -> Value {
         NavItem {
             href: "/home".into(),
             label: "nav.dashboard".into(),
+            badge: None,
         },
     );
     nav.push(NavItem {
         href: "/account".into(),
         label: "nav.account".into(),
+        badge: None,
     });
     context! {
         name => who.account.display_name,

@@ -3,13 +3,15 @@
 mod account;
 mod admin;
 mod assets;
-mod booking;
+pub(crate) mod booking;
 pub mod csrf;
-mod dashboard;
+pub(crate) mod dashboard;
 pub mod forms;
 pub mod i18n;
-mod mailbox;
-mod page;
+pub(crate) mod mailbox;
+mod messages;
+mod ondemand;
+pub(crate) mod page;
 mod recovery;
 pub mod session;
 mod signin;
@@ -17,6 +19,7 @@ mod signup;
 pub mod templates;
 mod totp;
 mod triage;
+mod visit_record;
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -58,6 +61,9 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(booking::routes())
         .merge(triage::routes())
+        .merge(messages::routes())
+        .merge(ondemand::routes())
+        .merge(visit_record::routes())
 }
 
 /// `?lang=` on any page switches the language (and remembers it in a cookie).

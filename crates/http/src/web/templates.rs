@@ -107,6 +107,55 @@ const TEMPLATES: &[(&str, &str)] = &[
         "triage_queue.html",
         include_str!("../../templates/triage_queue.html"),
     ),
+    (
+        "visit_note.html",
+        include_str!("../../templates/visit_note.html"),
+    ),
+    (
+        "visit_list.html",
+        include_str!("../../templates/visit_list.html"),
+    ),
+    (
+        "visit_summary.html",
+        include_str!("../../templates/visit_summary.html"),
+    ),
+    (
+        "ondemand_queue.html",
+        include_str!("../../templates/ondemand_queue.html"),
+    ),
+    (
+        "ondemand_status.html",
+        include_str!("../../templates/ondemand_status.html"),
+    ),
+    (
+        "messages_list.html",
+        include_str!("../../templates/messages_list.html"),
+    ),
+    (
+        "messages_inbox.html",
+        include_str!("../../templates/messages_inbox.html"),
+    ),
+    (
+        "_message_form.html",
+        include_str!("../../templates/_message_form.html"),
+    ),
+    (
+        "messages_new.html",
+        include_str!("../../templates/messages_new.html"),
+    ),
+    (
+        "messages_thread.html",
+        include_str!("../../templates/messages_thread.html"),
+    ),
+    (
+        "messages_times.html",
+        include_str!("../../templates/messages_times.html"),
+    ),
+    ("visit.html", include_str!("../../templates/visit.html")),
+    (
+        "visit_invite.html",
+        include_str!("../../templates/visit_invite.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

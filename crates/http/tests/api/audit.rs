@@ -7,7 +7,7 @@ use crate::both_stores;
 use crate::helpers::{session_for, transaction, TestApp};
 
 /// The audit log, oldest first, once the sink has written what it holds.
-async fn audit_log(app: &TestApp) -> Vec<AuditEntry> {
+pub async fn audit_log(app: &TestApp) -> Vec<AuditEntry> {
     app.state.audit.flush().await;
     let store = app.state.repo.store().as_ref();
     let mut entries: Vec<AuditEntry> = audit::list(store, &AuditFilter::default(), 10_000, 0)

@@ -160,6 +160,17 @@ impl TestApp {
 
 /// A signed-in session for a new account of `role` linked to `fhir_ref`.
 pub async fn session_for(app: &TestApp, role: &str, fhir_ref: Option<&str>) -> String {
+    session_with_csrf(app, role, fhir_ref, "csrf").await
+}
+
+/// [`session_for`] with the CSRF token its forms must carry (web form tests need a
+/// well-formed one: 64 hex digits).
+pub async fn session_with_csrf(
+    app: &TestApp,
+    role: &str,
+    fhir_ref: Option<&str>,
+    csrf: &str,
+) -> String {
     let store = app.state.repo.store().as_ref();
     let id = uuid::Uuid::new_v4().to_string();
     accounts::insert(
@@ -186,7 +197,7 @@ pub async fn session_for(app: &TestApp, role: &str, fhir_ref: Option<&str>) -> S
         store,
         &sessions::Session {
             account_id: id,
-            csrf_token: "csrf".into(),
+            csrf_token: csrf.into(),
             second_factor_pending: false,
             created_at: 1,
             expires_at: i64::MAX / 2,

@@ -223,6 +223,8 @@ pub(super) async fn page(
         offered,
         book_anyway => (level == Level::SelfCare).then(|| offers::search_link(outcome)).flatten(),
         notice => shown.notice,
+        // Urgent by video: the on-demand queue is offered before booking a time.
+        ondemand => crate::ondemand::service::eligible(level, outcome.modality.as_deref().and_then(carefront_triage::Modality::parse)),
     };
     v.render(status, "triage_outcome.html", ctx)
 }

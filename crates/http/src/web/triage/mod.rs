@@ -137,7 +137,7 @@ pub async fn summary(
 }
 
 /// The display name of patient `id` (the read is audited), or empty.
-async fn patient_name(state: &AppState, v: &Visitor, id: &str) -> String {
+pub(crate) async fn patient_name(state: &AppState, v: &Visitor, id: &str) -> String {
     let read = state.repo.read("Patient", id).await;
     v.audit(state, "read", "Patient", Some(id), read.is_ok())
         .await;

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use carefront_auth::Action;
-use carefront_triage::{Condition, Lang, Library, Patient, Protocol, Sex};
+use carefront_triage::{Condition, Lang, Library, Patient, Protocol, Sex, Understood};
 use carefront_triage_service::Start;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -164,20 +164,16 @@ fn check<'a>(
         );
         return Err(errors);
     }
-    match library.recognise(text, Some(age), 5).as_slice() {
-        [] => {
+    match library.understand(text, Some(age)) {
+        Understood::Nothing => {
             errors.add(
                 "complaint_text",
                 message(lang, "triage.error.complaint_unknown", &[]),
             );
             Err(errors)
         }
-        [best, rest @ ..] if rest.first().is_none_or(|next| best.score > next.score) => {
-            Ok(Checked::Start(patient, best.protocol))
-        }
-        several => Ok(Checked::Unclear(
-            several.iter().map(|m| m.protocol).collect(),
-        )),
+        Understood::One(protocol) => Ok(Checked::Start(patient, protocol)),
+        Understood::Several(list) => Ok(Checked::Unclear(list)),
     }
 }
 

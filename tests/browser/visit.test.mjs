@@ -1,0 +1,148 @@
+// A video visit end to end on the demo network: the demo patient and their GP (the demo
+// practitioner) open the video appointment the demo books for them, in two Chromium pages with
+// fake cameras and microphones; the patient waits, the clinician admits them, and WebRTC
+// connects through the server's signalling on loopback with media flowing both ways. Another
+// patient is refused; the clinician ends the visit for both.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from './server.mjs';
+import { launch, screenshot } from './browser.mjs';
+import { signIn, DEMO_PASSWORD, enrolDemoStaff } from './staff.mjs';
+
+const PATIENT = 'patient@demo.carefront.example';
+const PRACTITIONER = 'practitioner@demo.carefront.example';
+const OTHER_PASSWORD = 'another long pass phrase';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer('demo');
+  browser = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+// A new page of its own (its own cookies), allowed the camera and microphone.
+async function newPage(viewport = { width: 1100, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  await context.grantPermissions(['camera', 'microphone'], { origin: server.url });
+  return context.newPage();
+}
+
+// Someone else with a patient account: signs up, confirms from the demo mailbox, signs in.
+async function signUpAnotherPatient(page) {
+  await page.goto(server.url + '/signup?lang=en');
+  await page.getByLabel('Email address').fill('grace@example.com');
+  await page.getByLabel('Password').fill(OTHER_PASSWORD);
+  await page.getByLabel('Given name').fill('Grace');
+  await page.getByLabel('Family name').fill('Hopper');
+  await page.getByLabel('Date of birth').fill('1986-12-09');
+  await page.getByRole('button', { name: 'Create my account' }).click();
+  await page.goto(server.url + '/mailbox');
+  await page.locator('article.mail', { hasText: 'grace@example.com' }).first()
+    .locator('a[href*="/confirm?token="]').click();
+  await signIn(page, server, 'grace@example.com', OTHER_PASSWORD);
+  assert.equal(new URL(page.url()).pathname, '/home');
+}
+
+// Bytes received by all inbound RTP streams of the page's first peer connection.
+async function inbound(page) {
+  return page.evaluate(async () => {
+    const pc = window.carefrontVisit?.pc;
+    if (!pc) return { state: 'none', audio: 0, video: 0 };
+    const out = { state: pc.connectionState, audio: 0, video: 0 };
+    (await pc.getStats()).forEach((r) => {
+      if (r.type === 'inbound-rtp') out[r.kind] += r.bytesReceived ?? 0;
+    });
+    return out;
+  });
+}
+
+async function waitFor(what, check, ms = 30_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('patient and clinician meet by video; others are refused', async () => {
+  const patient = await newPage({ width: 375, height: 800 });
+  await signIn(patient, server, PATIENT, DEMO_PASSWORD);
+  assert.equal(new URL(patient.url()).pathname, '/home');
+  // The demo books the sample patient a video visit with their GP.
+  const list = await (await patient.request.get(server.url + '/api/booking/appointments')).json();
+  const visit = list.appointments.find((a) => a.modality === 'video' && a.status === 'booked');
+  assert.ok(visit, `the demo patient has a booked video visit: ${JSON.stringify(list)}`);
+
+  // From the appointment's page to the visit's pre-call check.
+  await patient.goto(`${server.url}/appointments/${visit.appointment_id}?lang=en`);
+  await patient.getByRole('link', { name: 'Join video visit' }).click();
+  assert.equal(new URL(patient.url()).pathname, `/visits/${visit.appointment_id}`);
+  await waitFor('the camera preview', () => patient.evaluate(() => document.getElementById('preview').readyState >= 2));
+  await waitFor('the connection test', async () => (await patient.getAttribute('#net-check', 'data-ok')) === 'true');
+  await screenshot(patient, 'visit-precall-375');
+  await patient.getByRole('button', { name: 'Join the visit' }).click();
+  await patient.getByRole('heading', { name: 'You are in the waiting room' }).waitFor();
+  assert.match(await patient.locator('#stage-waiting').textContent(), /knows you are here/);
+
+  // The clinician opens the visit from the agenda of that day and admits the patient.
+  const clinician = await newPage();
+  await enrolDemoStaff(clinician, server, PRACTITIONER);
+  await clinician.goto(`${server.url}/agenda?date=${visit.start.slice(0, 10)}&lang=en`);
+  await clinician.locator(`a[href="/visits/${visit.appointment_id}"]`).click();
+  await waitFor('the clinician preview', () => clinician.evaluate(() => document.getElementById('preview').readyState >= 2));
+  await clinician.getByRole('button', { name: 'Join the visit' }).click();
+  const admit = clinician.locator('#lobby button', { hasText: 'Admit' });
+  await admit.waitFor();
+  await screenshot(clinician, 'visit-waiting-room-clinician');
+  await admit.click();
+
+  // Both reach a connected session, and bytes arrive on both sides, audio and video.
+  for (const page of [patient, clinician]) {
+    await waitFor('a connected peer connection', async () => (await inbound(page)).state === 'connected');
+  }
+  const first = await Promise.all([inbound(patient), inbound(clinician)]);
+  await new Promise((r) => setTimeout(r, 2000));
+  const later = await Promise.all([inbound(patient), inbound(clinician)]);
+  for (const i of [0, 1]) {
+    assert.ok(later[i].video > first[i].video, `video flows to ${i ? 'clinician' : 'patient'}: ${JSON.stringify([first[i], later[i]])}`);
+    assert.ok(later[i].audio > first[i].audio, `audio flows to ${i ? 'clinician' : 'patient'}`);
+  }
+  assert.equal(await clinician.locator('#conn-state').getAttribute('data-state'), 'connected');
+  await waitFor('the remote video playing', () => clinician.evaluate(() => document.querySelector('#remotes video')?.readyState >= 2));
+
+  // Chat reaches the other side; mute is a toggle button.
+  await patient.getByLabel('Message').fill('Hello doctor');
+  await patient.getByRole('button', { name: 'Send' }).click();
+  await clinician.locator('#chat-log', { hasText: 'Hello doctor' }).waitFor();
+  await clinician.getByRole('button', { name: 'Mute' }).click();
+  assert.equal(await clinician.getAttribute('#btn-mute', 'aria-pressed'), 'true');
+  await screenshot(clinician, 'visit-in-call');
+  await screenshot(patient, 'visit-in-call-375');
+
+  // Another patient is refused: the page and the room.
+  const other = await newPage();
+  await signUpAnotherPatient(other);
+  const refused = await other.goto(`${server.url}/visits/${visit.appointment_id}?lang=en`);
+  assert.equal(refused.status(), 403);
+  const socket = await other.evaluate((id) => new Promise((resolve) => {
+    const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/visits/${id}/ws`);
+    ws.onopen = () => resolve('open');
+    ws.onerror = () => resolve('refused');
+  }), visit.appointment_id);
+  assert.equal(socket, 'refused');
+
+  // The clinician ends the visit for both.
+  await clinician.getByRole('button', { name: 'End visit' }).click();
+  for (const page of [clinician, patient]) {
+    await page.getByRole('heading', { name: 'The visit has ended' }).waitFor();
+  }
+  await screenshot(patient, 'visit-ended-375');
+  const after = await (await patient.request.get(server.url + '/api/booking/appointments')).json();
+  assert.equal(after.appointments.find((a) => a.appointment_id === visit.appointment_id).status, 'fulfilled');
+});
