@@ -104,7 +104,7 @@ test('patient and clinician meet by video; others are refused', async () => {
 
   // Both reach a connected session, and bytes arrive on both sides, audio and video.
   for (const page of [patient, clinician]) {
-    await waitFor('a connected peer connection', async () => (await inbound(page)).state === 'connected');
+    await waitFor('a connected peer connection', async () => (await inbound(page)).state === 'connected', 60_000);
   }
   const first = await Promise.all([inbound(patient), inbound(clinician)]);
   await new Promise((r) => setTimeout(r, 2000));

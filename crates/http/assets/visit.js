@@ -338,6 +338,13 @@ function ensurePeer(id) {
     video.srcObject = streams[0] ?? new MediaStream([track]);
   };
   pc.onconnectionstatechange = updateConnState;
+  // A signal lost on the way (a dropped socket, a message over the room's rate limit) would
+  // leave the call stuck half-negotiated: the impolite side offers again until it connects.
+  const watchdog = setInterval(() => {
+    if (p.pc !== pc || pc.connectionState === 'closed') { clearInterval(watchdog); return; }
+    if (pc.connectionState === 'connected') return;
+    if (!p.polite && pc.signalingState === 'stable') pc.restartIce();
+  }, 8000);
   // A changed network (Wi-Fi to 4G, a drop): new candidates on the same connection.
   pc.oniceconnectionstatechange = () => {
     if (pc.iceConnectionState === 'failed') pc.restartIce();

@@ -40,6 +40,8 @@ pub struct Visit {
     pub patient_name: String,
     /// `(id, name)` of each Practitioner participant.
     pub practitioners: Vec<(String, String)>,
+    /// The symptom check (RiskAssessment id) the visit was booked from, if any.
+    pub triage: Option<String>,
 }
 
 /// Why a visit cannot be entered.
@@ -105,6 +107,7 @@ impl Visit {
             patient_id: patient.as_ref().map(|(id, _)| id.clone()),
             patient_name: patient.map(|(_, name)| name).unwrap_or_default(),
             practitioners: actors_of("Practitioner"),
+            triage: carefront_booking::triage_of(a),
         })
     }
 

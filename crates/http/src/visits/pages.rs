@@ -114,10 +114,18 @@ pub async fn visit(
             .await;
         return v.forbidden();
     };
+    // The clinician sees who waits with the symptom check they were booked from.
+    let triage = match (&visit.triage, role) {
+        (Some(id), VisitRole::Clinician) => {
+            crate::web::triage::summary(&state, &v, id, visit.patient_id.as_deref()).await
+        }
+        _ => None,
+    };
     let ctx = context! {
         lang => v.lang,
         user => user_context(&v.who),
         visit => visit_context(v.lang, &visit),
+        triage,
         role => role.as_str(),
         name => v.who.account.display_name,
         strings => Ctx::from_safe_string(script_strings(v.lang)),

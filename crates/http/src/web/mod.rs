@@ -18,7 +18,7 @@ mod signin;
 mod signup;
 pub mod templates;
 mod totp;
-mod triage;
+pub(crate) mod triage;
 mod visit_record;
 
 use axum::extract::{Query, State};

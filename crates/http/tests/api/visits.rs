@@ -144,6 +144,35 @@ async fn invite(app: &TestApp, doctor: &str) -> String {
 }
 
 both_stores! {
+    async fn the_clinician_sees_the_symptom_check_the_visit_was_booked_from(app) {
+        fixtures(&app).await;
+        // A symptom check on p1's record (as the triage service writes it) and a video
+        // visit booked from it.
+        app.upsert(&json!({"resourceType": "QuestionnaireResponse", "id": "check-1", "status": "completed",
+            "subject": {"reference": "Patient/p1"}})).await;
+        app.upsert(&json!({"resourceType": "RiskAssessment", "id": "risk-1", "status": "preliminary",
+            "subject": {"reference": "Patient/p1"}, "occurrenceDateTime": "2026-11-24T08:00:00Z",
+            "basis": [{"reference": "QuestionnaireResponse/check-1"}],
+            "method": {"coding": [{"system": carefront_triage_service::record::PROTOCOL_SYSTEM, "code": "sore-throat"}]},
+            "prediction": [{"qualitativeRisk": {"coding": [{"system": carefront_triage_service::record::URGENCY_SYSTEM, "code": "urgent"}]}}]}))
+            .await;
+        let mut visit = app.get("Appointment/video-1").await.body;
+        visit["id"] = json!("video-2");
+        visit["supportingInformation"] = json!([{"reference": "RiskAssessment/risk-1"}]);
+        app.upsert(&visit).await;
+
+        let doctor = session_for(&app, "practitioner", Some("Practitioner/d1")).await;
+        let page = app.as_user(&doctor).get_absolute(&format!("{}/visits/video-2?lang=en", app.root)).await;
+        assert_eq!(page.status, 200);
+        let html = String::from_utf8_lossy(&page.raw);
+        assert!(html.contains("triage-summary") && html.contains("level-urgent"), "{html}");
+        assert!(html.contains("/triage/check-1"), "links to the check");
+        // The patient's own page does not show it in the lobby (there is no lobby).
+        let patient = session_for(&app, "patient", Some("Patient/p1")).await;
+        let page = app.as_user(&patient).get_absolute(&format!("{}/visits/video-2?lang=en", app.root)).await;
+        assert!(!String::from_utf8_lossy(&page.raw).contains("triage-summary"));
+    }
+
     async fn only_participants_and_invited_guests_enter(app) {
         fixtures(&app).await;
         let patient = session_with_csrf(&app, "patient", Some("Patient/p1"), CSRF).await;
