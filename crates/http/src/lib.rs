@@ -15,6 +15,7 @@ pub mod messaging;
 mod metrics;
 pub mod oauth;
 pub mod ondemand;
+pub mod openapi;
 mod ops;
 pub mod staff;
 mod telemetry;
@@ -126,7 +127,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/fhir", fhir::routes().merge(booking::fhir_routes()))
         .merge(booking::routes())
         .merge(triage::routes())
-        .merge(triage::openapi_routes())
+        .merge(openapi::routes())
         .merge(live::routes())
         .merge(messaging::routes())
         .merge(ondemand::routes())

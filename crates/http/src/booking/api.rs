@@ -13,8 +13,12 @@ use carefront_booking::{
 };
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 use super::actor::{actor_of, patient_for};
+use super::schema::{
+    Appointments, Booked, BookingErrorBody, Held, Offers, Regenerated, StatusChange,
+};
 use super::JsonError;
 use crate::auth::Caller;
 use crate::AppState;
@@ -38,20 +42,32 @@ pub fn routes() -> Router<AppState> {
 type Answer = Result<Response, JsonError>;
 
 /// Query parameters of a slot search; see [`SlotQuery`].
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SlotParams {
+    /// SNOMED CT code or name.
     pub specialty: Option<String>,
+    /// `in-clinic`, `video`, `home` or `any`.
     pub modality: Option<String>,
+    /// A language the clinician speaks (`fr`).
     pub language: Option<String>,
     /// `lat,lon`.
     pub near: Option<String>,
+    /// Only places this close to `near`.
     pub within_km: Option<f64>,
+    /// A Practitioner id.
     pub practitioner: Option<String>,
+    /// A Location id.
     pub location: Option<String>,
+    /// A date (`2026-11-24`) or an instant.
     pub from: Option<String>,
+    /// A date (`2026-11-24`) or an instant.
     pub to: Option<String>,
+    /// `earliest` (default) or `nearest` (needs `near`).
     pub sort: Option<String>,
+    /// At most this many clinicians (default 10).
     pub limit: Option<usize>,
+    /// Free times per clinician (default 3).
     pub per: Option<usize>,
 }
 
@@ -130,6 +146,10 @@ impl SlotParams {
     }
 }
 
+/// Free times: each matching clinician's first free slots.
+#[utoipa::path(get, path = "/api/booking/slots", tag = "booking", params(SlotParams),
+    responses((status = 200, body = Offers),
+              (status = 400, description = "A parameter to fix", body = BookingErrorBody)))]
 async fn slots(
     State(state): State<AppState>,
     caller: Caller,
@@ -141,12 +161,19 @@ async fn slots(
     Ok(Json(json!({ "offers": offers })).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct HoldBody {
     slot_id: String,
+    /// Staff only: the patient the slot is for (a patient holds for themselves).
     patient_id: Option<String>,
 }
 
+/// Hold a slot while the patient confirms.
+#[utoipa::path(post, path = "/api/booking/holds", tag = "booking", request_body = HoldBody,
+    responses((status = 201, description = "Held", body = Held),
+              (status = 403, description = "Not this patient, or the time is blocked", body = BookingErrorBody),
+              (status = 409, description = "Just taken: `alternatives` are the nearest free times", body = BookingErrorBody),
+              (status = 422, description = "Too soon or too far ahead", body = BookingErrorBody)))]
 async fn hold(State(state): State<AppState>, caller: Caller, Json(body): Json<HoldBody>) -> Answer {
     let actor = actor_of(&caller)?;
     let patient = patient_for(&actor, body.patient_id.as_deref())?;
@@ -157,15 +184,25 @@ async fn hold(State(state): State<AppState>, caller: Caller, Json(body): Json<Ho
     Ok((StatusCode::CREATED, Json(held)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct BookBody {
     slot_id: String,
+    /// Staff only: the patient the appointment is for.
     patient_id: Option<String>,
+    /// Why the patient comes.
     reason: Option<String>,
+    /// The `appointment_id` of a hold to confirm.
     hold: Option<String>,
+    /// Staff only: book a taken time anyway, and why.
     overbook: Option<String>,
 }
 
+/// Book a slot (confirming a hold when `hold` is given); the confirmation goes by mail.
+#[utoipa::path(post, path = "/api/booking/appointments", tag = "booking", request_body = BookBody,
+    responses((status = 201, description = "Booked", body = Booked),
+              (status = 403, body = BookingErrorBody),
+              (status = 409, description = "Just taken: `alternatives` are the nearest free times", body = BookingErrorBody),
+              (status = 422, description = "Too soon or too far ahead", body = BookingErrorBody)))]
 async fn book(State(state): State<AppState>, caller: Caller, Json(body): Json<BookBody>) -> Answer {
     let actor = actor_of(&caller)?;
     let patient_id = patient_for(&actor, body.patient_id.as_deref())?;
@@ -185,11 +222,16 @@ async fn book(State(state): State<AppState>, caller: Caller, Json(body): Json<Bo
     Ok((StatusCode::CREATED, Json(booked)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
+    /// Staff only: whose appointments (a patient sees their own).
     patient_id: Option<String>,
 }
 
+/// The patient's appointments.
+#[utoipa::path(get, path = "/api/booking/appointments", tag = "booking", params(ListParams),
+    responses((status = 200, body = Appointments), (status = 403, body = BookingErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -201,11 +243,18 @@ async fn list(
     Ok(Json(json!({ "appointments": entries })).into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 struct CancelBody {
     reason: Option<String>,
 }
 
+/// Cancel an appointment (within the clinic's notice for patients); the body is optional.
+#[utoipa::path(post, path = "/api/booking/appointments/{id}/cancel", tag = "booking",
+    request_body(content = Option<CancelBody>),
+    params(("id" = String, Path, description = "The Appointment id")),
+    responses((status = 200, description = "Cancelled", body = StatusChange),
+              (status = 403, description = "Not yours, or too late to cancel", body = BookingErrorBody),
+              (status = 404, body = BookingErrorBody)))]
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
@@ -222,11 +271,20 @@ async fn cancel(
     Ok(Json(json!({ "appointment_id": id, "status": "cancelled" })).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct RescheduleBody {
+    /// The new time.
     slot_id: String,
 }
 
+/// Move a booked appointment: the new slot is taken and the old released together.
+#[utoipa::path(post, path = "/api/booking/appointments/{id}/reschedule", tag = "booking",
+    request_body = RescheduleBody,
+    params(("id" = String, Path, description = "The Appointment id")),
+    responses((status = 200, description = "Moved", body = Booked),
+              (status = 403, body = BookingErrorBody),
+              (status = 404, body = BookingErrorBody),
+              (status = 409, description = "The new time was just taken", body = BookingErrorBody)))]
 async fn reschedule(
     State(state): State<AppState>,
     caller: Caller,
@@ -242,11 +300,19 @@ async fn reschedule(
     Ok(Json(booked).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct MarkBody {
+    /// `arrived`, `noshow` or `fulfilled`.
     status: String,
 }
 
+/// Record an arrival (the patient checking in, or reception), a no-show or a completed visit.
+#[utoipa::path(post, path = "/api/booking/appointments/{id}/mark", tag = "booking",
+    request_body = MarkBody,
+    params(("id" = String, Path, description = "The Appointment id")),
+    responses((status = 200, body = StatusChange),
+              (status = 400, body = BookingErrorBody),
+              (status = 403, body = BookingErrorBody)))]
 async fn mark(
     State(state): State<AppState>,
     caller: Caller,
@@ -263,15 +329,25 @@ async fn mark(
     Ok(Json(json!({ "appointment_id": id, "status": body.status })).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct WaitBody {
+    /// SNOMED CT code.
     specialty: String,
+    /// `in-clinic`, `video` or `home`.
     modality: Option<String>,
     practitioner_id: Option<String>,
+    /// The latest acceptable time: a date (`2026-11-24`) or an instant.
     until: String,
+    /// Staff only: the patient who waits.
     patient_id: Option<String>,
 }
 
+/// Join the waitlist: a freed time that suits is held for the longest-waiting patient and
+/// offered by mail.
+#[utoipa::path(post, path = "/api/booking/waitlist", tag = "booking", request_body = WaitBody,
+    responses((status = 201, description = "Waiting", body = StatusChange),
+              (status = 400, body = BookingErrorBody),
+              (status = 403, body = BookingErrorBody)))]
 async fn waitlist(
     State(state): State<AppState>,
     caller: Caller,
@@ -303,6 +379,12 @@ async fn waitlist(
 }
 
 /// Schedules as JSON: the FHIR Schedule written by `ScheduleSpec`, administrators only.
+#[utoipa::path(put, path = "/api/booking/schedules/{id}", tag = "booking",
+    request_body(content = serde_json::Value, description = "A FHIR `Schedule` with its availability rules as extensions (weekly hours, exceptions, visit length, buffer, notice, horizon, time zone); its id must be `id`"),
+    params(("id" = String, Path, description = "The Schedule id")),
+    responses((status = 200, description = "Saved; its slots regenerated up to the horizon", body = Regenerated),
+              (status = 400, description = "Not a valid schedule", body = BookingErrorBody),
+              (status = 403, description = "Administrators only", body = BookingErrorBody)))]
 async fn save_schedule(
     State(state): State<AppState>,
     caller: Caller,
@@ -324,3 +406,11 @@ async fn save_schedule(
     let result = state.booking.save_schedule(&spec, Timestamp::now()).await?;
     Ok(Json(result).into_response())
 }
+
+/// The booking part of `/api/openapi.json` (see [`crate::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(slots, hold, list, book, cancel, reschedule, mark, waitlist, save_schedule),
+    tags((name = "booking", description = "Booking: search free times, hold, book, cancel, reschedule, mark arrivals, the waitlist, and schedules (administrators)"))
+)]
+pub struct BookingApi;

@@ -4,8 +4,9 @@
 //! so every path keeps the same guarantees.
 
 mod actor;
-mod api;
+pub(crate) mod api;
 mod argonaut;
+mod schema;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

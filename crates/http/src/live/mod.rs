@@ -93,6 +93,10 @@ pub fn routes() -> Router<AppState> {
 
 /// `GET /api/live`: events for the caller, as `text/event-stream`; a comment every 15 s
 /// keeps proxies from closing it. A stream that fell behind gets `reload`.
+#[utoipa::path(get, path = "/api/live", tag = "live",
+    responses((status = 200, content_type = "text/event-stream", body = String,
+                description = "Server-sent events, each a `message` whose data is JSON naming its `kind` (`message`, `queue`, `ondemand-ready`, `reload`...) with ids; fetch what changed through the other paths"),
+              (status = 403, content_type = "text/plain", body = String, description = "Live updates are for signed-in people")))]
 async fn stream(State(state): State<AppState>, caller: Caller) -> Response {
     let topics = topics_of(&caller);
     if topics.is_empty() {
@@ -133,3 +137,11 @@ async fn stream(State(state): State<AppState>, caller: Caller) -> Response {
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }
+
+/// The live-updates part of `/api/openapi.json` (see [`crate::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(stream),
+    tags((name = "live", description = "Live updates: a server-sent event stream of what concerns the caller"))
+)]
+pub struct LiveApi;

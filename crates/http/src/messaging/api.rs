@@ -9,10 +9,14 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::attachment::{self, Upload};
-use super::service::{self, Compose, Invalid, MsgError, Party};
+use super::service::{
+    self, Compose, Invalid, MsgError, Party, TeamTimes, ThreadSummary, ThreadView,
+};
 use crate::auth::Caller;
+use crate::openapi::ErrorBody;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -46,7 +50,7 @@ impl IntoResponse for MsgError {
 type Answer = Result<Response, MsgError>;
 
 /// One attachment in a JSON body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct FileBody {
     #[serde(default)]
     filename: String,
@@ -54,8 +58,10 @@ struct FileBody {
     data: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// A new thread's first message, or a reply: text, attachments or both.
+#[derive(Debug, Deserialize, ToSchema)]
 struct MessageBody {
+    /// A new thread's subject.
     topic: Option<String>,
     text: Option<String>,
     #[serde(default)]
@@ -87,6 +93,9 @@ impl MessageBody {
     }
 }
 
+/// The caller's threads (a patient's own; staff: their teams'), newest first.
+#[utoipa::path(get, path = "/api/messages/threads", tag = "messaging",
+    responses((status = 200, body = ThreadList), (status = 403, body = ErrorBody)))]
 async fn list(State(state): State<AppState>, caller: Caller) -> Answer {
     let party = Party::of_caller(&state, &caller).await?;
     let threads = service::list(&state, &party).await?;
@@ -94,6 +103,11 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Answer {
     Ok(Json(json!({ "threads": threads, "unread": unread })).into_response())
 }
 
+/// Start a thread with the patient's care team.
+#[utoipa::path(post, path = "/api/messages/threads", tag = "messaging", request_body = MessageBody,
+    responses((status = 201, description = "Started", body = ThreadView),
+              (status = 403, body = ErrorBody),
+              (status = 422, description = "Empty, too large or a file type that is not accepted", body = ErrorBody)))]
 async fn start(
     State(state): State<AppState>,
     caller: Caller,
@@ -107,11 +121,22 @@ async fn start(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
+/// A thread with its messages, oldest first.
+#[utoipa::path(get, path = "/api/messages/threads/{id}", tag = "messaging",
+    params(("id" = String, Path, description = "The thread id")),
+    responses((status = 200, body = ThreadView), (status = 404, body = ErrorBody)))]
 async fn open(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
     let party = Party::of_caller(&state, &caller).await?;
     Ok(Json(service::open(&state, &party, &id).await?).into_response())
 }
 
+/// Reply in a thread.
+#[utoipa::path(post, path = "/api/messages/threads/{id}/messages", tag = "messaging",
+    request_body = MessageBody,
+    params(("id" = String, Path, description = "The thread id")),
+    responses((status = 201, description = "Sent", body = Sent),
+              (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 async fn reply(
     State(state): State<AppState>,
     caller: Caller,
@@ -129,6 +154,12 @@ async fn reply(
         .into_response())
 }
 
+/// An attachment's bytes.
+#[utoipa::path(get, path = "/api/messages/threads/{id}/files/{file}", tag = "messaging",
+    params(("id" = String, Path, description = "The thread id"),
+           ("file" = String, Path, description = "The attachment id (`AttachmentRef.id`)")),
+    responses((status = 200, description = "The file's bytes, with its own `Content-Type`"),
+              (status = 404, body = ErrorBody)))]
 async fn file(
     State(state): State<AppState>,
     caller: Caller,
@@ -139,15 +170,63 @@ async fn file(
     Ok(attachment::serve(&found.content_type, &found.title, bytes))
 }
 
+/// How many messages the caller has not read.
+#[utoipa::path(get, path = "/api/messages/unread", tag = "messaging",
+    responses((status = 200, body = Unread)))]
 async fn unread(State(state): State<AppState>, caller: Caller) -> Answer {
     let party = Party::of_caller(&state, &caller).await?;
     let unread = service::unread_total(&state, &party).await?;
     Ok(Json(json!({ "unread": unread })).into_response())
 }
 
+/// Staff: their teams' response times over the last 30 days, and what waits now.
+#[utoipa::path(get, path = "/api/messages/response-times", tag = "messaging",
+    responses((status = 200, body = ResponseTimes), (status = 403, body = ErrorBody)))]
 async fn response_times(State(state): State<AppState>, caller: Caller) -> Answer {
     let account = service::account_of(&state, &caller).await?;
     let teams = service::report_teams(&state, &account).await?;
     let report = service::response_times(&state, &teams).await?;
     Ok(Json(json!({ "window_days": 30, "teams": report })).into_response())
 }
+
+/// `GET /api/messages/threads`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ThreadList {
+    threads: Vec<ThreadSummary>,
+    /// Unread messages in all of them.
+    unread: i64,
+}
+
+/// `POST /api/messages/threads/{id}/messages`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Sent {
+    /// The thread id.
+    thread: String,
+    /// The new message's id.
+    message: String,
+}
+
+/// `GET /api/messages/unread`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Unread {
+    unread: i64,
+}
+
+/// `GET /api/messages/response-times`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ResponseTimes {
+    window_days: u32,
+    teams: Vec<TeamTimes>,
+}
+
+/// The messaging part of `/api/openapi.json` (see [`crate::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list, start, open, reply, file, unread, response_times),
+    tags((name = "messaging", description = "Secure messaging between a patient and their care team; attachments travel as base64 in JSON and come back as their bytes"))
+)]
+pub struct MessagingApi;

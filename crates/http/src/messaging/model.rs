@@ -19,7 +19,7 @@ pub const CATEGORY_SYSTEM: &str = "https://carefront.health/fhir/CodeSystem/comm
 pub const CATEGORY_CODE: &str = "secure-message";
 
 /// Who wrote a message: the patient, or someone of their care team.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     Patient,
@@ -132,7 +132,7 @@ fn team_of(c: &Value) -> Option<String> {
 }
 
 /// An attachment stored as a Binary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AttachmentRef {
     /// The Binary's id.
     pub id: String,
@@ -166,7 +166,7 @@ impl AttachmentRef {
 }
 
 /// A message as pages and the API show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: String,
     pub side: Side,

@@ -183,7 +183,7 @@ pub async fn account_of(state: &AppState, caller: &Caller) -> Result<Account, Ms
 }
 
 /// A thread in a list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ThreadSummary {
     pub id: String,
     pub topic: String,
@@ -246,7 +246,7 @@ pub async fn unread_total(state: &AppState, party: &Party) -> Result<i64, MsgErr
 }
 
 /// A thread with its messages, oldest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ThreadView {
     pub id: String,
     pub topic: String,
@@ -514,7 +514,7 @@ async fn write(
 }
 
 /// A team's response times over the last 30 days, and what waits now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TeamTimes {
     pub organization_id: String,
     pub name: String,
@@ -528,7 +528,7 @@ pub struct TeamTimes {
     pub waiting: Vec<Waiting>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Waiting {
     pub thread: String,
     pub since: String,

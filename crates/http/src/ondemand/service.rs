@@ -100,7 +100,7 @@ pub async fn in_pool(state: &AppState, caller: &Caller) -> Result<String> {
 }
 
 /// Where a patient stands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Status {
     pub id: String,
     pub patient_id: String,
@@ -267,7 +267,7 @@ pub async fn leave(state: &AppState, caller: &Caller, id: &str) -> Result<Status
 }
 
 /// One patient on the clinicians' queue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Queued {
     pub id: String,
     pub patient_id: String,
@@ -297,7 +297,7 @@ pub async fn queue(state: &AppState, caller: &Caller) -> Result<Vec<Queued>> {
 }
 
 /// What taking a patient made.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Taken {
     pub id: String,
     pub patient_id: String,

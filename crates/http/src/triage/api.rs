@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::access;
 use super::view::{country, AssessmentView, ComplaintView, InterviewView, QueueEntryView};
 use crate::auth::Caller;
+use crate::openapi::ErrorBody;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -68,14 +69,6 @@ impl IntoResponse for JsonError {
     }
 }
 
-/// An error body.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorBody {
-    /// What went wrong and what to fix.
-    error: String,
-}
-
 type Answer = Result<Response, JsonError>;
 
 fn invalid(message: impl Into<String>) -> JsonError {
@@ -98,6 +91,7 @@ fn accept_language(headers: &HeaderMap) -> Option<&str> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ComplaintParams {
     /// What the patient typed ("chest pian", "mal à l'oreille"); empty: every complaint.
     q: Option<String>,
@@ -334,6 +328,7 @@ async fn answer(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueParams {
     /// At most this many (default 50, at most 200).
     limit: Option<usize>,
@@ -421,12 +416,10 @@ async fn review(
     Ok(Json(AssessmentView::of(&a)).into_response())
 }
 
-/// The OpenAPI description of the JSON APIs.
+/// The triage part of `/api/openapi.json` (see [`crate::openapi`]).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "Carefront API", description = "Carefront's JSON APIs. The clinical record itself is the FHIR R4 API under /fhir."),
     paths(complaints, start, read, answer, queue, retriage, review),
-    components(schemas(ErrorBody)),
     tags((name = "triage", description = "Symptom triage: the interview loop (start, next question, answer, outcome) and the clinicians' queue"))
 )]
-pub struct ApiDoc;
+pub struct TriageApi;

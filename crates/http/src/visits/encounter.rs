@@ -37,6 +37,41 @@ pub async fn ensure(state: &AppState, appointment_id: &str) -> Result<(String, V
     Ok((written.resource.id, json))
 }
 
+/// Records a guest the clinician let in (an interpreter, a family member) among the
+/// Encounter's participants: they have no FHIR resource, so by name, as a participation.
+pub async fn add_guest(state: &AppState, appointment_id: &str, name: &str) -> Result<(), ApiError> {
+    let (id, mut encounter) = ensure(state, appointment_id).await?;
+    let text = format!("Guest: {name}");
+    let participants = encounter["participant"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if participants
+        .iter()
+        .any(|p| p["type"][0]["text"] == text.as_str())
+    {
+        return Ok(());
+    }
+    let version = encounter["meta"]["versionId"]
+        .as_str()
+        .and_then(|v| v.parse().ok());
+    let mut participants = participants;
+    participants.push(json!({
+        "type": [{ "coding": [{ "system": PARTICIPATION, "code": "PART", "display": "Participation" }], "text": text }],
+    }));
+    encounter["participant"] = Value::Array(participants);
+    state
+        .repo
+        .update(
+            "Encounter",
+            &id,
+            encounter,
+            &Preconditions { if_match: version },
+        )
+        .await?;
+    Ok(())
+}
+
 /// `encounter` (stored as `id`) in `status`, with `period.<end>` now, if still at the
 /// version read.
 async fn move_to(

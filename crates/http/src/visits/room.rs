@@ -336,16 +336,22 @@ impl Conn {
         if !self.is_clinician() {
             return Err("only the clinician admits people");
         }
-        match self.known.get(peer) {
-            Some(p) if p.state == PeerState::Waiting => {}
+        let guest = match self.known.get(peer) {
+            Some(p) if p.state == PeerState::Waiting => {
+                (p.role == VisitRole::Guest.as_str()).then(|| p.name.clone())
+            }
             Some(_) => return Err("that person is not waiting"),
             None => return Err("no one with that peer id is waiting"),
-        }
-        // The visit starts for the record with the first admission.
-        if encounter::ensure(&self.state, &self.visit.appointment_id)
-            .await
-            .is_err()
-        {
+        };
+        // The visit starts for the record with the first admission; a guest joins its
+        // participants.
+        let recorded = match &guest {
+            Some(name) => encounter::add_guest(&self.state, &self.visit.appointment_id, name).await,
+            None => encounter::ensure(&self.state, &self.visit.appointment_id)
+                .await
+                .map(|_| ()),
+        };
+        if recorded.is_err() {
             tracing::error!("the encounter of a video visit could not be opened");
         }
         audit::record(

@@ -17,6 +17,7 @@ mod examples;
 mod history;
 mod messaging;
 mod ondemand;
+mod openapi;
 mod search;
 mod triage;
 mod visit_record;

@@ -351,19 +351,6 @@ both_stores! {
         assert!(report.misses.is_empty(), "{report}");
     }
 
-    async fn the_api_is_described_in_openapi(app) {
-        let doc = app.anonymous().send(app.anonymous().client.get(format!("{}/api/openapi.json", app.root))).await;
-        doc.assert_status(200);
-        let paths = doc.body["paths"].as_object().unwrap();
-        for path in ["/api/triage/interviews", "/api/triage/interviews/{id}/answers", "/api/triage/queue", "/api/triage/complaints"] {
-            assert!(paths.contains_key(path), "{path} missing");
-        }
-        let schemas = doc.body["components"]["schemas"].as_object().unwrap();
-        for schema in ["InterviewView", "QuestionView", "OutcomeView", "StartBody", "AnswerBody"] {
-            assert!(schemas.contains_key(schema), "{schema} missing");
-        }
-    }
-
     async fn complaints_are_recognised_in_english_and_french(app) {
         let patient = app.as_user(&session_for(&app, "patient", None).await);
         let found = patient.triage_get("complaints?q=douleur%20poitrine&lang=fr").await;

@@ -206,6 +206,21 @@ both_stores! {
         assert_eq!(open(&app, "video-1", None, &query).await.err(), Some(403), "spent");
         let rejoin = w["rejoin"].as_str().expect("a reconnection token").to_owned();
         assert_eq!(rejoin.split('.').next(), token.split('.').next(), "the same guest");
+        // The clinician lets the guest in: they are on the visit's record.
+        let mut host = open(&app, "video-1", Some(&doctor), "").await.unwrap();
+        next_of(&mut host, "welcome").await;
+        let g_peer = w["peer"].as_str().unwrap().to_owned();
+        presence_of(&mut host, &g_peer, "waiting").await;
+        send(&mut host, json!({"type": "admit", "peer": g_peer})).await;
+        next_of(&mut g, "admitted").await;
+        let encounters = app.find("Encounter", &[("appointment", "Appointment/video-1")]).await;
+        let guests: Vec<Value> = crate::helpers::entries(&encounters.body).into_iter()
+            .flat_map(|e| e["resource"]["participant"].as_array().cloned().unwrap_or_default())
+            .filter(|p| p["type"][0]["coding"][0]["code"] == "PART")
+            .collect();
+        assert_eq!(guests.len(), 1, "{}", encounters.body);
+        assert_eq!(guests[0]["type"][0]["text"], "Guest: Marie (interpreter)");
+        drop(host);
         assert!(open(&app, "video-1", None, &format!("?invite={rejoin}")).await.is_ok());
         // A patient may not make invitations.
         assert_eq!(post_invite(&app, &patient).await.status(), 403);
