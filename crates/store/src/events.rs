@@ -23,19 +23,32 @@ pub struct Event {
     pub payload: String,
 }
 
-/// Events buffered per subscriber before the slowest one starts missing some (it is told:
-/// `RecvError::Lagged`, and should reload).
-const BUFFER: usize = 256;
+/// Events buffered per topic before the slowest subscriber starts missing some (it is told:
+/// `RecvError::Lagged`, and reloads). Allocated up front for every topic, so kept small:
+/// a room or a person's stream sees a few events a second at most.
+const BUFFER: usize = 64;
+
+/// Subscriptions between sweeps of topics nobody listens to any more.
+const SWEEP_EVERY: u64 = 1024;
 
 /// The subscribers of this process, per topic.
 #[derive(Default)]
 pub struct Hub {
     topics: Mutex<HashMap<String, broadcast::Sender<Arc<Event>>>>,
+    subscriptions: std::sync::atomic::AtomicU64,
 }
 
 impl Hub {
     pub fn subscribe(&self, topic: &str) -> broadcast::Receiver<Arc<Event>> {
         let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+        let n = self
+            .subscriptions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            // A topic is otherwise forgotten only when an event finds no one: quiet topics
+            // of closed pages would pile up.
+            topics.retain(|_, sender| sender.receiver_count() > 0);
+        }
         topics
             .entry(topic.to_owned())
             .or_insert_with(|| broadcast::channel(BUFFER).0)

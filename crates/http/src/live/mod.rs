@@ -113,14 +113,19 @@ async fn stream(State(state): State<AppState>, caller: Caller) -> Response {
         let tx = tx.clone();
         tokio::spawn(async move {
             loop {
-                let text = match events.recv().await {
+                let received = tokio::select! {
+                    // The page went away: stop listening now, not at the topic's next event
+                    // (a quiet topic would keep the task and its subscription forever).
+                    _ = tx.closed() => break,
+                    received = events.recv() => received,
+                };
+                let text = match received {
                     Ok(event) => event.payload.clone(),
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         json!({"kind": "reload"}).to_string()
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 };
-                // The page went away: stop listening.
                 if tx.send(text).await.is_err() {
                     break;
                 }

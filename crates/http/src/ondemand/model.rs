@@ -96,13 +96,14 @@ pub fn appointment(
     a
 }
 
-/// The entry once taken: it names the visit and the clinician (from `now`).
-pub fn taken(encounter: &mut Value, appointment_id: &str, practitioner_id: &str, now: &str) {
+/// The entry once taken: it names the visit and the clinician (`practitioner`: id and
+/// display name, which the patient's record shows), from `now`.
+pub fn taken(encounter: &mut Value, appointment_id: &str, practitioner: (&str, &str), now: &str) {
     encounter["appointment"] = json!([{ "reference": format!("Appointment/{appointment_id}") }]);
     encounter["participant"] = json!([{
         "type": [{ "coding": [{ "system": PARTICIPATION, "code": "PPRF", "display": "primary performer" }] }],
         "period": { "start": now },
-        "individual": { "reference": format!("Practitioner/{practitioner_id}") },
+        "individual": reference_to("Practitioner", practitioner.0, practitioner.1),
     }]);
 }
 
@@ -173,8 +174,14 @@ mod tests {
         left(&mut gone, "2026-01-01T10:05:00Z");
         assert_eq!(State::of(&gone), State::Left);
         assert_eq!(gone["statusHistory"].as_array().unwrap().len(), 2);
-        taken(&mut e, "a1", "dr", "2026-01-01T10:06:00Z");
+        taken(&mut e, "a1", ("dr", "Dr Who"), "2026-01-01T10:06:00Z");
         assert_eq!(State::of(&e), State::Taken);
+        let clinician = &e["participant"][0]["individual"];
+        assert_eq!(clinician["reference"], "Practitioner/dr");
+        assert_eq!(
+            clinician["display"], "Dr Who",
+            "the record names the clinician"
+        );
         assert!(!is_entry(
             &json!({"resourceType": "Encounter", "status": "arrived"})
         ));

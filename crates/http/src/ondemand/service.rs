@@ -371,7 +371,12 @@ async fn try_take(state: &AppState, row: &Row, practitioner: &str) -> Result<Opt
         &start,
         &end,
     ))?;
-    model::taken(&mut encounter, &appointment_id, practitioner, &start);
+    model::taken(
+        &mut encounter,
+        &appointment_id,
+        (practitioner, &practitioner_name),
+        &start,
+    );
     let encounter = state.repo.check(encounter)?;
     let mut tx = state.repo.begin().await?;
     if !index::claim(tx.as_mut(), &row.encounter_id, practitioner).await? {

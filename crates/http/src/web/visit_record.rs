@@ -247,10 +247,12 @@ async fn list(State(state): State<AppState>, v: Visitor) -> Response {
     v.render(StatusCode::OK, "visit_list.html", ctx)
 }
 
+/// `?saved=1` after the note is saved (as text: a query string is not JSON, and anything
+/// else typed there must not turn the page into an error).
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Saved {
-    saved: bool,
+    saved: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -328,7 +330,7 @@ async fn summary(
     let ctx = context! {
         lang,
         user => user_context(&v.who),
-        saved => q.saved,
+        saved => q.saved.as_deref() == Some("1"),
         date => day(r.encounter["period"]["start"].as_str().unwrap_or_default()),
         clinician => clinician(&r.encounter),
         written => r.note.is_some(),
