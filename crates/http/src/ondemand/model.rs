@@ -146,7 +146,14 @@ impl State {
 
     /// Read from the Encounter: taken once it names its visit; waiting while `arrived`.
     pub fn of(encounter: &Value) -> State {
-        if encounter["appointment"]
+        // A visit that is over ends the entry: the patient is no longer in the queue (and is
+        // not sent back to an ended call).
+        if matches!(
+            encounter["status"].as_str(),
+            Some("finished" | "cancelled" | "entered-in-error")
+        ) {
+            State::Left
+        } else if encounter["appointment"]
             .as_array()
             .is_some_and(|a| !a.is_empty())
         {
@@ -181,6 +188,13 @@ mod tests {
         assert_eq!(
             clinician["display"], "Dr Who",
             "the record names the clinician"
+        );
+        let mut over = e.clone();
+        over["status"] = json!("finished");
+        assert_eq!(
+            State::of(&over),
+            State::Left,
+            "an ended visit ends the entry"
         );
         assert!(!is_entry(
             &json!({"resourceType": "Encounter", "status": "arrived"})
