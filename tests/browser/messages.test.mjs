@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './server.mjs';
 import { launch, screenshot } from './browser.mjs';
-import { signIn, DEMO_PASSWORD, enrolDemoStaff } from './staff.mjs';
+import { signIn, signUpPatient, DEMO_PASSWORD, enrolDemoStaff } from './staff.mjs';
 
 const PATIENT = 'patient@demo.carefront.example';
 const PRACTITIONER = 'practitioner@demo.carefront.example';
@@ -86,17 +86,7 @@ test('another patient cannot open the thread', async () => {
   const href = await patient.getByRole('link', { name: TOPIC }).getAttribute('href');
 
   const other = await newPage();
-  await other.goto(server.url + '/signup?lang=en');
-  await other.getByLabel('Email address').fill('ada@example.com');
-  await other.getByLabel('Password').fill('another long pass phrase');
-  await other.getByLabel('Given name').fill('Ada');
-  await other.getByLabel('Family name').fill('Lovelace');
-  await other.getByLabel('Date of birth').fill('1985-12-10');
-  await other.getByRole('button', { name: 'Create my account' }).click();
-  await other.goto(server.url + '/mailbox');
-  await other.locator('article.mail', { hasText: 'ada@example.com' }).first()
-    .locator('a[href*="/confirm?token="]').click();
-  await signIn(other, server, 'ada@example.com', 'another long pass phrase');
+  await signUpPatient(other, server, { email: 'ada@example.com', given: 'Ada', family: 'Lovelace', birthDate: '1985-12-10' });
   const response = await other.goto(server.url + href);
   assert.equal(response.status(), 404);
   assert.ok(!(await other.content()).includes(TOPIC));

@@ -12,11 +12,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './server.mjs';
 import { launch, screenshot } from './browser.mjs';
-import { signIn, DEMO_PASSWORD, enrolDemoStaff } from './staff.mjs';
+import { signIn, signUpPatient, DEMO_PASSWORD, enrolDemoStaff } from './staff.mjs';
 
 const PATIENT = 'patient@demo.carefront.example';
 const PRACTITIONER = 'practitioner@demo.carefront.example';
-const OTHER_PASSWORD = 'another long pass phrase';
 const UUID = '[0-9a-f-]{36}';
 
 let server;
@@ -73,22 +72,6 @@ async function urgentVideoCheck(page) {
   assert.equal(await page.locator('section.outcome').count(), 1, `the check ended: ${asked.join(', ')}`);
   assert.match(await page.locator('section.outcome').getAttribute('class'), /level-urgent/);
   assert.match(await page.locator('section.outcome').textContent(), /Kind of visit: Video call/);
-}
-
-// Someone else with a patient account: signs up, confirms from the demo mailbox, signs in.
-async function signUpAnotherPatient(page) {
-  await page.goto(server.url + '/signup?lang=en');
-  await page.getByLabel('Email address').fill('ada@example.com');
-  await page.getByLabel('Password').fill(OTHER_PASSWORD);
-  await page.getByLabel('Given name').fill('Ada');
-  await page.getByLabel('Family name').fill('Lovelace');
-  await page.getByLabel('Date of birth').fill('1985-12-10');
-  await page.getByRole('button', { name: 'Create my account' }).click();
-  await page.goto(server.url + '/mailbox');
-  await page.locator('article.mail', { hasText: 'ada@example.com' }).first()
-    .locator('a[href*="/confirm?token="]').click();
-  await signIn(page, server, 'ada@example.com', OTHER_PASSWORD);
-  assert.equal(new URL(page.url()).pathname, '/home');
 }
 
 test('an urgent video check joins the on-demand queue; a clinician takes the patient, who is told live', async () => {
@@ -248,7 +231,7 @@ test('the clinician writes the visit note; the patient reads its summary, others
 
   // Someone else: not found, nothing shown.
   const other = await newPage();
-  await signUpAnotherPatient(other);
+  await signUpPatient(other, server, { email: 'ada@example.com', given: 'Ada', family: 'Lovelace', birthDate: '1985-12-10' });
   const response = await other.goto(`${server.url}/record/visits/${encounter}?lang=en`);
   assert.equal(response.status(), 404);
   assert.doesNotMatch(await other.locator('main').textContent(), /Urinary tract infection|Antibiotics/);

@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import { binary } from './server.mjs';
 
 export const PASSWORD = 'a long enough pass phrase';
+export const OTHER_PATIENT_PASSWORD = 'another long pass phrase';
 
 // RFC 6238 code for a base32 secret at `at` (what an authenticator app shows).
 export function totp(base32, at = Date.now()) {
@@ -67,4 +68,21 @@ export async function enrolDemoStaff(page, server, email) {
   await page.getByRole('button', { name: 'Turn on and continue' }).click();
   assert.equal(new URL(page.url()).pathname, '/home', email);
   return secret;
+}
+
+// Someone else with a patient account: signs up, confirms from the demo mailbox, signs in
+// (the page ends on /home).
+export async function signUpPatient(page, server, { email, given, family, birthDate, password = OTHER_PATIENT_PASSWORD }) {
+  await page.goto(server.url + '/signup?lang=en');
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Given name').fill(given);
+  await page.getByLabel('Family name').fill(family);
+  await page.getByLabel('Date of birth').fill(birthDate);
+  await page.getByRole('button', { name: 'Create my account' }).click();
+  await page.goto(server.url + '/mailbox');
+  await page.locator('article.mail', { hasText: email }).first()
+    .locator('a[href*="/confirm?token="]').click();
+  await signIn(page, server, email, password);
+  assert.equal(new URL(page.url()).pathname, '/home', email);
 }

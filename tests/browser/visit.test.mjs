@@ -7,11 +7,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './server.mjs';
 import { launch, screenshot } from './browser.mjs';
-import { signIn, DEMO_PASSWORD, enrolDemoStaff } from './staff.mjs';
+import { signIn, signUpPatient, DEMO_PASSWORD, enrolDemoStaff } from './staff.mjs';
 
 const PATIENT = 'patient@demo.carefront.example';
 const PRACTITIONER = 'practitioner@demo.carefront.example';
-const OTHER_PASSWORD = 'another long pass phrase';
 
 let server;
 let browser;
@@ -37,22 +36,6 @@ async function newPage(viewport = { width: 1100, height: 900 }) {
     if (m.type() === 'warning' || m.type() === 'error') logs.get(page).push(`${m.type()}: ${m.text()}`);
   });
   return page;
-}
-
-// Someone else with a patient account: signs up, confirms from the demo mailbox, signs in.
-async function signUpAnotherPatient(page) {
-  await page.goto(server.url + '/signup?lang=en');
-  await page.getByLabel('Email address').fill('grace@example.com');
-  await page.getByLabel('Password').fill(OTHER_PASSWORD);
-  await page.getByLabel('Given name').fill('Grace');
-  await page.getByLabel('Family name').fill('Hopper');
-  await page.getByLabel('Date of birth').fill('1986-12-09');
-  await page.getByRole('button', { name: 'Create my account' }).click();
-  await page.goto(server.url + '/mailbox');
-  await page.locator('article.mail', { hasText: 'grace@example.com' }).first()
-    .locator('a[href*="/confirm?token="]').click();
-  await signIn(page, server, 'grace@example.com', OTHER_PASSWORD);
-  assert.equal(new URL(page.url()).pathname, '/home');
 }
 
 // Bytes received by all inbound RTP streams of the page's first peer connection.
@@ -152,7 +135,7 @@ test('patient and clinician meet by video; others are refused', async () => {
 
   // Another patient is refused: the page and the room.
   const other = await newPage();
-  await signUpAnotherPatient(other);
+  await signUpPatient(other, server, { email: 'grace@example.com', given: 'Grace', family: 'Hopper', birthDate: '1986-12-09' });
   const refused = await other.goto(`${server.url}/visits/${visit.appointment_id}?lang=en`);
   assert.equal(refused.status(), 403);
   const socket = await other.evaluate((id) => new Promise((resolve) => {

@@ -227,21 +227,7 @@ impl Triage {
         interview_id: &str,
     ) -> Result<Option<Assessment>, TriageError> {
         // The basis reference is not an R4 search parameter: the queue index knows it.
-        let rows = self
-            .repo
-            .store()
-            .query(carefront_store::sql::statement(
-                carefront_store::sql::Dialect::of(self.repo.store().backend()),
-                "SELECT assessment_id FROM triage_queue WHERE interview_id = {} ORDER BY raised_at DESC LIMIT 1",
-                vec![carefront_store::sql::Bind::Text(interview_id.to_string())],
-            ))
-            .await
-            .map_err(RepoError::from)?;
-        let Some(id) = rows
-            .into_iter()
-            .next()
-            .and_then(|r| r.into_iter().next()?.into_text())
-        else {
+        let Some(id) = queue::of_interview(self.repo.store().as_ref(), interview_id).await? else {
             return Ok(None);
         };
         self.assessment(&id).await.map(Some)

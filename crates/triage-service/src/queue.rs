@@ -178,3 +178,21 @@ pub async fn of_patient(
         })
         .collect())
 }
+
+/// The latest assessment of interview `interview_id`, if it has finished.
+pub async fn of_interview(
+    store: &dyn Store,
+    interview_id: &str,
+) -> Result<Option<String>, RepoError> {
+    let rows = store
+        .query(statement(
+            Dialect::of(store.backend()),
+            "SELECT assessment_id FROM triage_queue WHERE interview_id = {} ORDER BY raised_at DESC LIMIT 1",
+            vec![Bind::Text(interview_id.to_string())],
+        ))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .and_then(|row| row.into_iter().next()?.into_text()))
+}
